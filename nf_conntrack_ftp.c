@@ -1,0 +1,680 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * FTP connection tracking helper.
+ *
+ * Follows the control channel of FTP sessions (RFC 959, RFC 2428) and
+ * sets up one expectation for each data connection announced with PORT,
+ * EPRT, 227 or 229, so that the data connection is RELATED to the control
+ * connection.  When the control connection is NATed, nf_nat_ftp.ko
+ * rewrites the announced address through nf_ftp_nat_hook.
+ *
+ * Compared with the in-tree helper this one examines every line of every
+ * segment, follows lines split across segments, never drops a packet for
+ * a partial match, refuses data ports below min_port and passive replies
+ * nobody asked for, stops parsing once the channel is encrypted, keeps
+ * all of its state in the connection (no global lock, no global buffer)
+ * and counts what it does per network namespace in
+ * /proc/net/nf_conntrack_ftp.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/netfilter.h>
+#include <linux/percpu.h>
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
+#include <linux/seq_file_net.h>
+#include <linux/slab.h>
+#include <linux/tcp.h>
+#include <linux/bit_spinlock.h>
+#include <net/net_namespace.h>
+#include <net/netns/generic.h>
+#include <net/netfilter/nf_conntrack.h>
+#include <net/netfilter/nf_conntrack_expect.h>
+#include <net/netfilter/nf_conntrack_helper.h>
+
+#include "compat.h"
+#include "nf_ftp.h"
+
+/*
+ * The parser is kernel-independent C shared with the user-space unit
+ * tests and fuzzer.  It is built into this translation unit so that the
+ * module keeps the in-tree name, nf_conntrack_ftp.ko.
+ */
+#include "nf_ftp_parse.c"
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("FTP connection tracking helper (segment-aware, hardened)");
+MODULE_ALIAS("ip_conntrack_ftp");
+MODULE_ALIAS_NFCT_HELPER("ftp");
+
+#define FTP_PORT	21
+#define FTP_MAX_PORTS	8
+
+static u16 ports[FTP_MAX_PORTS];
+static unsigned int ports_c;
+module_param_array(ports, ushort, &ports_c, 0400);
+MODULE_PARM_DESC(ports,
+		 "FTP server ports to help, up to 8 (default 21); helper names are ftp for 21, ftp-<port> otherwise");
+
+static bool loose;
+module_param(loose, bool, 0600);
+MODULE_PARM_DESC(loose,
+		 "expect data connections to addresses other than the sender's (FXP, third-party transfers); default off");
+
+static unsigned short min_port = 1024;
+module_param(min_port, ushort, 0644);
+MODULE_PARM_DESC(min_port,
+		 "lowest data port an expectation may open; lower ports in PORT, EPRT, 227 and 229 are refused (default 1024)");
+
+static bool pairing = true;
+module_param(pairing, bool, 0644);
+MODULE_PARM_DESC(pairing,
+		 "accept 227 only after the client's PASV and 229 only after EPSV (default on)");
+
+/* Lines held across segments; allocated only while a line is unfinished. */
+struct nf_ftp_held {
+	char buf[2][NF_FTP_LINE_MAX];
+};
+
+/*
+ * Per-connection state in nf_conn_help->data (32 bytes).
+ * @held: struct nf_ftp_held pointer; bit 0 is the connection's lock
+ * @next_seq: next sequence number expected, per direction
+ * @replay_seq: sequence number of the last segment whose line was NATed
+ * @st: the parser's state
+ */
+struct nf_ftp_ct {
+	unsigned long held;
+	u32 next_seq[2];
+	u32 replay_seq[2];
+	struct nf_ftp_state st;
+};
+
+#define FTP_LOCK_BIT		0
+/* Our bits in st.flags, above the parser's. */
+#define FTP_F_SEQ(dir)		(0x0100 << (dir))	/* next_seq[dir] valid */
+#define FTP_F_REPLAY(dir)	(0x0400 << (dir))	/* replay_seq[dir] valid */
+
+static const struct nf_conntrack_expect_policy ftp_exp_policy = {
+	.max_expected	= 1,
+	.timeout	= 5 * 60,
+	.name		= "ftp",
+};
+
+static struct nf_conntrack_helper ftp_helpers[FTP_MAX_PORTS * 2];
+static unsigned int ftp_nr_helpers;
+/* Set at module exit: no new hold buffers from then on. */
+static bool ftp_exiting;
+
+nf_ftp_nat_fn __rcu *nf_ftp_nat_hook __read_mostly;
+EXPORT_SYMBOL_GPL(nf_ftp_nat_hook);
+
+/* Counters, per network namespace and per CPU. */
+struct nf_ftp_stats {
+	u64 cnt[__NF_FTP_STAT_MAX];
+};
+
+struct nf_ftp_net {
+	struct nf_ftp_stats __percpu *stats;
+};
+
+static unsigned int nf_ftp_net_id __read_mostly;
+
+static const char * const ftp_stat_names[__NF_FTP_STAT_MAX] = {
+	[NF_FTP_STAT_LINES]		= "lines_examined",
+	[NF_FTP_STAT_EXPECTED]		= "expectations_created",
+	[NF_FTP_STAT_NAT_REWRITES]	= "nat_rewrites",
+	[NF_FTP_STAT_PARTIAL]		= "partial_lines_carried",
+	[NF_FTP_STAT_TLS_SESSIONS]	= "tls_sessions",
+	[NF_FTP_STAT_TLS_SKIPPED]	= "tls_segments_skipped",
+	[NF_FTP_STAT_GAPS]		= "sequence_gaps",
+	[NF_FTP_STAT_REFUSED + NF_FTP_R_SYNTAX]	     = "refused_syntax",
+	[NF_FTP_STAT_REFUSED + NF_FTP_R_NUMBER]	     = "refused_bad_number",
+	[NF_FTP_STAT_REFUSED + NF_FTP_R_FAMILY]	     = "refused_family",
+	[NF_FTP_STAT_REFUSED + NF_FTP_R_THIRD_PARTY] = "refused_third_party",
+	[NF_FTP_STAT_REFUSED + NF_FTP_R_LOW_PORT]    = "refused_low_port",
+	[NF_FTP_STAT_REFUSED + NF_FTP_R_UNPAIRED]    = "refused_unpaired",
+	[NF_FTP_STAT_REFUSED + NF_FTP_R_OVERFLOW]    = "refused_overflow",
+	[NF_FTP_STAT_REFUSED + NF_FTP_R_EXPECT]	     = "refused_expect_failed",
+};
+
+static const char * const ftp_reason_text[__NF_FTP_R_MAX] = {
+	[NF_FTP_R_OK]		= "ok",
+	[NF_FTP_R_SYNTAX]	= "malformed argument",
+	[NF_FTP_R_NUMBER]	= "number out of range",
+	[NF_FTP_R_FAMILY]	= "address family differs from the connection's",
+	[NF_FTP_R_THIRD_PARTY]	= "third-party address (loose=0)",
+	[NF_FTP_R_LOW_PORT]	= "data port below min_port",
+	[NF_FTP_R_UNPAIRED]	= "reply without PASV/EPSV (pairing=1)",
+	[NF_FTP_R_OVERFLOW]	= "line too long",
+	[NF_FTP_R_EXPECT]	= "expectation could not be set up",
+};
+
+static const char * const ftp_kind_text[__NF_FTP_K_MAX] = {
+	[NF_FTP_K_NONE]	= "line",
+	[NF_FTP_K_PORT]	= "PORT",
+	[NF_FTP_K_EPRT]	= "EPRT",
+	[NF_FTP_K_227]	= "227",
+	[NF_FTP_K_229]	= "229",
+	[NF_FTP_K_PASV]	= "PASV",
+	[NF_FTP_K_EPSV]	= "EPSV",
+	[NF_FTP_K_AUTH]	= "AUTH",
+	[NF_FTP_K_234]	= "234",
+};
+
+void nf_ftp_stat_inc(struct net *net, enum nf_ftp_stat stat)
+{
+	struct nf_ftp_net *fn = net_generic(net, nf_ftp_net_id);
+
+	this_cpu_inc(fn->stats->cnt[stat]);
+}
+EXPORT_SYMBOL_GPL(nf_ftp_stat_inc);
+
+static void ftp_stat_add(struct net *net, enum nf_ftp_stat stat,
+			 unsigned int n)
+{
+	struct nf_ftp_net *fn = net_generic(net, nf_ftp_net_id);
+
+	this_cpu_add(fn->stats->cnt[stat], n);
+}
+
+static int ftp_stats_show(struct seq_file *seq, void *v)
+{
+	struct nf_ftp_net *fn = net_generic(seq_file_single_net(seq),
+					    nf_ftp_net_id);
+	unsigned int i;
+	int cpu;
+
+	for (i = 0; i < __NF_FTP_STAT_MAX; i++) {
+		u64 sum = 0;
+
+		if (!ftp_stat_names[i])
+			continue;
+		for_each_possible_cpu(cpu)
+			sum += per_cpu_ptr(fn->stats, cpu)->cnt[i];
+		seq_printf(seq, "%-24s %llu\n", ftp_stat_names[i], sum);
+	}
+	return 0;
+}
+
+/* The connection lock: bit 0 of fc->held, taken with BHs off. */
+static struct nf_ftp_ct *ftp_lock(struct nf_conn *ct)
+{
+	struct nf_ftp_ct *fc = nfct_help_data(ct);
+
+	local_bh_disable();
+	bit_spin_lock(FTP_LOCK_BIT, &fc->held);
+	return fc;
+}
+
+static void ftp_unlock(struct nf_ftp_ct *fc)
+{
+	bit_spin_unlock(FTP_LOCK_BIT, &fc->held);
+	local_bh_enable();
+}
+
+static struct nf_ftp_held *ftp_held(const struct nf_ftp_ct *fc)
+{
+	return (struct nf_ftp_held *)(fc->held & ~BIT(FTP_LOCK_BIT));
+}
+
+/* Caller holds the lock, so bit 0 is set and stays set. */
+static void ftp_set_held(struct nf_ftp_ct *fc, struct nf_ftp_held *h)
+{
+	fc->held = (unsigned long)h | BIT(FTP_LOCK_BIT);
+}
+
+static void ftp_drop_held(struct nf_ftp_ct *fc)
+{
+	kfree(ftp_held(fc));
+	ftp_set_held(fc, NULL);
+	fc->st.held[0] = 0;
+	fc->st.held[1] = 0;
+}
+
+static enum nf_ftp_dir ftp_dir(enum ip_conntrack_info ctinfo)
+{
+	return CTINFO2DIR(ctinfo) == IP_CT_DIR_ORIGINAL ? NF_FTP_CLIENT
+							: NF_FTP_SERVER;
+}
+
+static u8 ftp_family(const struct nf_conn *ct)
+{
+	return nf_ct_l3num(ct) == NFPROTO_IPV4 ? NF_FTP_AF_INET
+					       : NF_FTP_AF_INET6;
+}
+
+static void ftp_addr_from_inet(union nf_ftp_addr *a,
+			       const union nf_inet_addr *in)
+{
+	memcpy(a->ip6, in->ip6, sizeof(a->ip6));
+}
+
+static bool ftp_match_is_addr(const struct nf_ftp_match *m,
+			      const union nf_inet_addr *in)
+{
+	if (m->family == NF_FTP_AF_INET)
+		return m->addr.ip == in->ip;
+	return !memcmp(m->addr.ip6, in->ip6, sizeof(m->addr.ip6));
+}
+
+static void ftp_log(const struct nf_conn *ct, const char *what,
+		    const struct nf_ftp_match *m)
+{
+	const struct nf_conntrack_helper *helper;
+	const struct nf_conn_help *help;
+
+	if (!net_ratelimit())
+		return;
+	help = nfct_help(ct);
+	helper = help ? rcu_dereference(help->helper) : NULL;
+	if (m->family == NF_FTP_AF_INET)
+		pr_info("%s: %s %s %pI4 port %u: %s\n",
+			helper ? helper->name : "ftp", what,
+			ftp_kind_text[m->kind], &m->addr.ip, m->port,
+			ftp_reason_text[m->reason]);
+	else if (m->family == NF_FTP_AF_INET6)
+		pr_info("%s: %s %s %pI6c port %u: %s\n",
+			helper ? helper->name : "ftp", what,
+			ftp_kind_text[m->kind], m->addr.ip6, m->port,
+			ftp_reason_text[m->reason]);
+	else
+		pr_info("%s: %s %s: %s\n", helper ? helper->name : "ftp",
+			what, ftp_kind_text[m->kind],
+			ftp_reason_text[m->reason]);
+}
+
+static void ftp_refuse(struct nf_conn *ct, struct nf_ftp_match *m,
+		       enum nf_ftp_reason reason)
+{
+	m->reason = reason;
+	nf_ftp_stat_inc(nf_ct_net(ct), NF_FTP_STAT_REFUSED + reason);
+	ftp_log(ct, "no expectation for", m);
+}
+
+/*
+ * Set up the expectation a line announced, through the NAT helper when
+ * the control connection is NATed.  @matchoff is where the address text
+ * starts in this segment's payload (negative if it began in an earlier
+ * segment).  Never drops: a failure is counted and the packet goes on,
+ * which keeps our view of the stream and the peer's the same.
+ */
+static void ftp_expect(struct sk_buff *skb, unsigned int protoff,
+		       struct nf_conn *ct, enum ip_conntrack_info ctinfo,
+		       struct nf_ftp_match *m, int matchoff, int *delta)
+{
+	enum ip_conntrack_dir dir = CTINFO2DIR(ctinfo);
+	struct nf_conntrack_expect *exp;
+	union nf_inet_addr daddr;
+	nf_ftp_nat_fn *nat;
+	__be16 port;
+
+	if (m->family != ftp_family(ct)) {
+		/* PORT or 227 on an IPv6 connection, EPRT |1| on IPv6... */
+		ftp_refuse(ct, m, NF_FTP_R_FAMILY);
+		return;
+	}
+
+	exp = nf_ct_expect_alloc(ct);
+	if (!exp) {
+		ftp_refuse(ct, m, NF_FTP_R_EXPECT);
+		return;
+	}
+
+	/*
+	 * The peer connects to the address it knows the sender by: the
+	 * destination of the reply tuple (the NAT address, if any).  Only a
+	 * third-party address, which policy let through because loose is
+	 * set, is taken from the text.
+	 */
+	daddr = ct->tuplehash[!dir].tuple.dst.u3;
+	if (!ftp_match_is_addr(m, &ct->tuplehash[dir].tuple.src.u3))
+		memcpy(daddr.ip6, m->addr.ip6, sizeof(daddr.ip6));
+	port = htons(m->port);
+	nf_ct_expect_init(exp, NF_CT_EXPECT_CLASS_DEFAULT, nf_ct_l3num(ct),
+			  &ct->tuplehash[!dir].tuple.src.u3, &daddr,
+			  IPPROTO_TCP, NULL, &port);
+
+	nat = rcu_dereference(nf_ftp_nat_hook);
+	if (nat && (ct->status & IPS_NAT_MASK)) {
+		struct nf_ftp_nat_req req = {
+			.match = m,
+			.matchoff = matchoff,
+			.matchlen = m->len,
+		};
+
+		if (matchoff < 0) {
+			/* The text began in a segment already sent. */
+			ftp_refuse(ct, m, NF_FTP_R_EXPECT);
+		} else if (nat(skb, ct, ctinfo, protoff, &req, exp) !=
+			   NF_ACCEPT) {
+			ftp_refuse(ct, m, NF_FTP_R_EXPECT);
+		} else {
+			*delta = req.delta;
+			nf_ftp_stat_inc(nf_ct_net(ct), NF_FTP_STAT_EXPECTED);
+		}
+	} else if (nf_ct_expect_related(exp, 0) != 0) {
+		ftp_refuse(ct, m, NF_FTP_R_EXPECT);
+	} else {
+		nf_ftp_stat_inc(nf_ct_net(ct), NF_FTP_STAT_EXPECTED);
+	}
+	nf_ct_expect_put(exp);
+}
+
+/* Read the policy once per segment; the parameters may change under us. */
+static void ftp_policy(struct nf_ftp_policy *pol)
+{
+	pol->loose = READ_ONCE(loose);
+	pol->pairing = READ_ONCE(pairing);
+	pol->min_port = READ_ONCE(min_port);
+}
+
+/*
+ * Work out which part of this segment is new.  Returns the offset of the
+ * first new byte, or -1 when everything in it was seen before.
+ */
+static int ftp_new_data(struct nf_conn *ct, struct nf_ftp_ct *fc,
+			enum nf_ftp_dir dir, u32 seq, unsigned int len)
+{
+	int skip = 0;
+
+	if (fc->st.flags & FTP_F_SEQ(dir)) {
+		s32 d = (s32)(seq - fc->next_seq[dir]);
+
+		if (d < 0) {
+			/* Retransmission, maybe with new data behind it. */
+			if ((u32)-d >= len)
+				return -1;
+			skip = -d;
+		} else if (d > 0) {
+			/* We missed data: what is held is no longer a line. */
+			nf_ftp_resync(&fc->st, dir);
+			nf_ftp_stat_inc(nf_ct_net(ct), NF_FTP_STAT_GAPS);
+		}
+	}
+	fc->next_seq[dir] = seq + len;
+	fc->st.flags |= FTP_F_SEQ(dir);
+	return skip;
+}
+
+/* Keep the unfinished tail of a segment for the next one. */
+static void ftp_keep_tail(struct nf_conn *ct, struct nf_ftp_ct *fc,
+			  enum nf_ftp_dir dir, const char *tail,
+			  unsigned int len)
+{
+	struct nf_ftp_held *h = ftp_held(fc);
+	struct net *net = nf_ct_net(ct);
+
+	if (!h) {
+		if (!READ_ONCE(ftp_exiting))
+			h = kmalloc(sizeof(*h), GFP_ATOMIC);
+		if (!h) {
+			/* Lose this line, not the stream. */
+			nf_ftp_resync(&fc->st, dir);
+			nf_ftp_stat_inc(net, NF_FTP_STAT_REFUSED +
+					     NF_FTP_R_OVERFLOW);
+			return;
+		}
+		ftp_set_held(fc, h);
+	}
+	if (nf_ftp_hold(&fc->st, dir, h->buf[dir], tail, len))
+		nf_ftp_stat_inc(net, NF_FTP_STAT_REFUSED + NF_FTP_R_OVERFLOW);
+	else
+		nf_ftp_stat_inc(net, NF_FTP_STAT_PARTIAL);
+}
+
+static void ftp_process(struct sk_buff *skb, unsigned int protoff,
+			unsigned int dataoff, u32 seq, struct nf_conn *ct,
+			enum ip_conntrack_info ctinfo, struct nf_ftp_ct *fc)
+{
+	enum nf_ftp_dir dir = ftp_dir(ctinfo);
+	struct net *net = nf_ct_net(ct);
+	unsigned int overflows = 0;
+	struct nf_ftp_policy pol;
+	union nf_ftp_addr sender;
+	struct nf_ftp_held *h;
+	struct nf_ftp_line line;
+	struct nf_ftp_match m;
+	unsigned int pos;
+	u8 family;
+	int skip;
+
+	skip = ftp_new_data(ct, fc, dir, seq, skb->len - dataoff);
+	if (skip < 0)
+		return;
+	pos = skip;
+
+	if (nf_ftp_tls_segment(&fc->st, (const char *)skb->data + dataoff + pos,
+			       skb->len - dataoff - pos)) {
+		nf_ftp_stat_inc(net, NF_FTP_STAT_TLS_SKIPPED);
+		return;
+	}
+
+	ftp_policy(&pol);
+	family = ftp_family(ct);
+	ftp_addr_from_inet(&sender, &ct->tuplehash[dir].tuple.src.u3);
+
+	for (;;) {
+		/* Re-read every time: a NAT rewrite may move the data. */
+		const char *data = (const char *)skb->data + dataoff;
+		unsigned int len = skb->len - dataoff;
+		enum nf_ftp_verdict v;
+		u16 tls = fc->st.flags & NF_FTP_F_TLS;
+		int delta = 0;
+
+		h = ftp_held(fc);
+		if (!nf_ftp_next_line(&fc->st, dir, h ? h->buf[dir] : NULL,
+				      data, len, &pos, &line, &overflows)) {
+			if (pos < len)
+				ftp_keep_tail(ct, fc, dir, data + pos,
+					      len - pos);
+			break;
+		}
+		nf_ftp_stat_inc(net, NF_FTP_STAT_LINES);
+		v = nf_ftp_process_line(&fc->st, dir, line.text, line.len,
+					family, &sender, &pol, &m);
+		if (!tls && (fc->st.flags & NF_FTP_F_TLS)) {
+			/* 234: what follows is TLS, parse nothing more. */
+			nf_ftp_stat_inc(net, NF_FTP_STAT_TLS_SESSIONS);
+			break;
+		}
+		if (v == NF_FTP_V_REFUSE) {
+			ftp_refuse(ct, &m, m.reason);
+		} else if (v == NF_FTP_V_EXPECT) {
+			ftp_expect(skb, protoff, ct, ctinfo, &m,
+				   line.start + m.off, &delta);
+			pos += delta;
+		}
+	}
+	if (overflows)
+		ftp_stat_add(net, NF_FTP_STAT_REFUSED + NF_FTP_R_OVERFLOW,
+			     overflows);
+
+	h = ftp_held(fc);
+	if (h && !fc->st.held[0] && !fc->st.held[1])
+		ftp_drop_held(fc);
+}
+
+static int ftp_help(struct sk_buff *skb, unsigned int protoff,
+		    struct nf_conn *ct, enum ip_conntrack_info ctinfo)
+{
+	const struct tcphdr *th;
+	struct nf_ftp_ct *fc;
+	unsigned int dataoff;
+	struct tcphdr _th;
+	u32 seq;
+
+	/* Only data of established connections carries commands. */
+	if (ctinfo != IP_CT_ESTABLISHED && ctinfo != IP_CT_ESTABLISHED_REPLY)
+		return NF_ACCEPT;
+
+	th = skb_header_pointer(skb, protoff, sizeof(_th), &_th);
+	if (!th)
+		return NF_ACCEPT;
+	dataoff = protoff + th->doff * 4;
+	if (dataoff >= skb->len)
+		return NF_ACCEPT;
+	seq = ntohl(th->seq);
+
+	/*
+	 * Parse in place.  Nothing has been looked at yet, so if this fails
+	 * the sender's retransmission gets the same treatment later.
+	 */
+	if (unlikely(skb_linearize(skb)))
+		return NF_DROP;
+
+	fc = ftp_lock(ct);
+	ftp_process(skb, protoff, dataoff, seq, ct, ctinfo, fc);
+	ftp_unlock(fc);
+	return NF_ACCEPT;
+}
+
+/*
+ * An entry injected through ctnetlink (conntrackd failover, say): we have
+ * not seen its stream, so take the next segment of each direction as
+ * where it starts.
+ */
+static int ftp_from_nlattr(struct nlattr *attr, struct nf_conn *ct)
+{
+	struct nf_ftp_ct *fc = ftp_lock(ct);
+
+	fc->st.flags &= ~(FTP_F_SEQ(0) | FTP_F_SEQ(1) |
+			  FTP_F_REPLAY(0) | FTP_F_REPLAY(1));
+	ftp_unlock(fc);
+	return 0;
+}
+
+static void ftp_destroy(struct nf_conn *ct)
+{
+	struct nf_ftp_ct *fc = nfct_help_data(ct);
+
+	kfree(ftp_held(fc));
+}
+
+static bool ftp_is_ours(const struct nf_conntrack_helper *helper)
+{
+	return helper >= ftp_helpers && helper < ftp_helpers + ftp_nr_helpers;
+}
+
+/* Module exit: free the hold buffers of every connection we help. */
+static int ftp_free_held(struct nf_conn *ct, void *data)
+{
+	struct nf_conn_help *help = nfct_help(ct);
+	struct nf_ftp_ct *fc;
+
+	if (!help || !ftp_is_ours(rcu_access_pointer(help->helper)))
+		return 0;
+	fc = ftp_lock(ct);
+	ftp_drop_held(fc);
+	nf_ftp_resync(&fc->st, NF_FTP_CLIENT);
+	nf_ftp_resync(&fc->st, NF_FTP_SERVER);
+	ftp_unlock(fc);
+	return 0;
+}
+
+static int __net_init nf_ftp_net_init(struct net *net)
+{
+	struct nf_ftp_net *fn = net_generic(net, nf_ftp_net_id);
+
+	fn->stats = alloc_percpu(struct nf_ftp_stats);
+	if (!fn->stats)
+		return -ENOMEM;
+	if (!proc_create_net_single("nf_conntrack_ftp", 0444, net->proc_net,
+				    ftp_stats_show, NULL)) {
+		free_percpu(fn->stats);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void __net_exit nf_ftp_net_exit(struct net *net)
+{
+	struct nf_ftp_net *fn = net_generic(net, nf_ftp_net_id);
+
+	remove_proc_entry("nf_conntrack_ftp", net->proc_net);
+	free_percpu(fn->stats);
+}
+
+static struct pernet_operations nf_ftp_net_ops = {
+	.init	= nf_ftp_net_init,
+	.exit	= nf_ftp_net_exit,
+	.id	= &nf_ftp_net_id,
+	.size	= sizeof(struct nf_ftp_net),
+};
+
+static int __init ftp_check_ports(void)
+{
+	unsigned int i, j;
+
+	if (ports_c == 0)
+		ports[ports_c++] = FTP_PORT;
+	for (i = 0; i < ports_c; i++) {
+		if (ports[i] == 0) {
+			pr_err("ports: 0 is not a port\n");
+			return -EINVAL;
+		}
+		for (j = 0; j < i; j++) {
+			if (ports[j] == ports[i]) {
+				pr_err("ports: %u given twice\n", ports[i]);
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
+static int __init nf_conntrack_ftp_init(void)
+{
+	unsigned int i;
+	int ret;
+
+	NF_CT_HELPER_BUILD_BUG_ON(sizeof(struct nf_ftp_ct));
+
+	ret = ftp_check_ports();
+	if (ret)
+		return ret;
+
+	ret = register_pernet_subsys(&nf_ftp_net_ops);
+	if (ret) {
+		pr_err("cannot register per-namespace state: %d\n", ret);
+		return ret;
+	}
+
+	for (i = 0; i < ports_c; i++) {
+		nf_ct_helper_init(&ftp_helpers[2 * i], AF_INET, IPPROTO_TCP,
+				  "ftp", FTP_PORT, ports[i], ports[i],
+				  &ftp_exp_policy, 0, ftp_help,
+				  ftp_from_nlattr, THIS_MODULE);
+		nf_ct_helper_init(&ftp_helpers[2 * i + 1], AF_INET6,
+				  IPPROTO_TCP, "ftp", FTP_PORT, ports[i],
+				  ports[i], &ftp_exp_policy, 0, ftp_help,
+				  ftp_from_nlattr, THIS_MODULE);
+		ftp_helpers[2 * i].destroy = ftp_destroy;
+		ftp_helpers[2 * i + 1].destroy = ftp_destroy;
+	}
+	ftp_nr_helpers = 2 * ports_c;
+
+	ret = nf_conntrack_helpers_register(ftp_helpers, ftp_nr_helpers);
+	if (ret) {
+		pr_err("cannot register helpers: %d%s\n", ret,
+		       ret == -EEXIST ?
+		       " (another FTP helper, e.g. the kernel's nf_conntrack_ftp, has the name)" :
+		       "");
+		unregister_pernet_subsys(&nf_ftp_net_ops);
+		return ret;
+	}
+	return 0;
+}
+
+static void __exit nf_conntrack_ftp_fini(void)
+{
+	WRITE_ONCE(ftp_exiting, true);
+	nf_ct_iterate_destroy(ftp_free_held, NULL);
+	nf_conntrack_helpers_unregister(ftp_helpers, ftp_nr_helpers);
+	unregister_pernet_subsys(&nf_ftp_net_ops);
+}
+
+module_init(nf_conntrack_ftp_init);
+module_exit(nf_conntrack_ftp_fini);
