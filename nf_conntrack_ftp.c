@@ -298,12 +298,16 @@ static void ftp_refuse(struct nf_conn *ct, struct nf_ftp_match *m,
  * Set up the expectation a line announced, through the NAT helper when
  * the control connection is NATed.  @matchoff is where the address text
  * starts in this segment's payload (negative if it began in an earlier
- * segment).  Never drops: a failure is counted and the packet goes on,
+ * segment).  @mangled says this packet was rewritten already: sequence
+ * adjustment keeps a single correction per packet, so a second rewrite
+ * would corrupt the stream and is refused.  Returns true if the packet was
+ * rewritten.  Never drops: a failure is counted and the packet goes on,
  * which keeps our view of the stream and the peer's the same.
  */
-static void ftp_expect(struct sk_buff *skb, unsigned int protoff,
+static bool ftp_expect(struct sk_buff *skb, unsigned int protoff,
 		       struct nf_conn *ct, enum ip_conntrack_info ctinfo,
-		       struct nf_ftp_match *m, int matchoff, int *delta)
+		       struct nf_ftp_match *m, int matchoff, bool mangled,
+		       int *delta)
 {
 	enum ip_conntrack_dir dir = CTINFO2DIR(ctinfo);
 	struct nf_conntrack_expect *exp;
@@ -311,16 +315,18 @@ static void ftp_expect(struct sk_buff *skb, unsigned int protoff,
 	nf_ftp_nat_fn *nat;
 	__be16 port;
 
+	bool rewritten = false;
+
 	if (m->family != ftp_family(ct)) {
 		/* PORT or 227 on an IPv6 connection, EPRT |1| on IPv6... */
 		ftp_refuse(ct, m, NF_FTP_R_FAMILY);
-		return;
+		return false;
 	}
 
 	exp = nf_ct_expect_alloc(ct);
 	if (!exp) {
 		ftp_refuse(ct, m, NF_FTP_R_EXPECT);
-		return;
+		return false;
 	}
 
 	/*
@@ -345,14 +351,15 @@ static void ftp_expect(struct sk_buff *skb, unsigned int protoff,
 			.matchlen = m->len,
 		};
 
-		if (matchoff < 0) {
-			/* The text began in a segment already sent. */
+		if (matchoff < 0 || mangled) {
+			/* Text already sent, or a second rewrite. */
 			ftp_refuse(ct, m, NF_FTP_R_EXPECT);
 		} else if (nat(skb, ct, ctinfo, protoff, &req, exp) !=
 			   NF_ACCEPT) {
 			ftp_refuse(ct, m, NF_FTP_R_EXPECT);
 		} else {
 			*delta = req.delta;
+			rewritten = true;
 			nf_ftp_stat_inc(nf_ct_net(ct), NF_FTP_STAT_EXPECTED);
 		}
 	} else if (nf_ct_expect_related(exp, 0) != 0) {
@@ -361,6 +368,7 @@ static void ftp_expect(struct sk_buff *skb, unsigned int protoff,
 		nf_ftp_stat_inc(nf_ct_net(ct), NF_FTP_STAT_EXPECTED);
 	}
 	nf_ct_expect_put(exp);
+	return rewritten;
 }
 
 /* Read the policy once per segment; the parameters may change under us. */
@@ -425,6 +433,44 @@ static void ftp_keep_tail(struct nf_conn *ct, struct nf_ftp_ct *fc,
 		nf_ftp_stat_inc(net, NF_FTP_STAT_PARTIAL);
 }
 
+/*
+ * A retransmission of the segment whose line we NATed last: the receiver
+ * may never have seen our rewrite, so do it again, the same way (the
+ * expectation it registers replaces the identical one, and the sequence
+ * adjustment is already recorded for this sequence number).
+ */
+static void ftp_replay(struct sk_buff *skb, unsigned int protoff,
+		       unsigned int dataoff, u32 seq, struct nf_conn *ct,
+		       enum ip_conntrack_info ctinfo, struct nf_ftp_ct *fc)
+{
+	enum nf_ftp_dir dir = ftp_dir(ctinfo);
+	/* Fresh line state; the reply it pairs with was seen already. */
+	struct nf_ftp_state st = { .flags = NF_FTP_F_PASV | NF_FTP_F_EPSV };
+	const char *data = (const char *)skb->data + dataoff;
+	unsigned int len = skb->len - dataoff;
+	unsigned int pos = 0, overflows = 0;
+	struct nf_ftp_policy pol;
+	union nf_ftp_addr sender;
+	struct nf_ftp_line line;
+	struct nf_ftp_match m;
+	int delta;
+
+	if (!(fc->st.flags & FTP_F_REPLAY(dir)) || seq != fc->replay_seq[dir])
+		return;
+	ftp_policy(&pol);
+	ftp_addr_from_inet(&sender, &ct->tuplehash[dir].tuple.src.u3);
+	while (nf_ftp_next_line(&st, dir, NULL, data, len, &pos, &line,
+				&overflows)) {
+		if (nf_ftp_process_line(&st, dir, line.text, line.len,
+					ftp_family(ct), &sender, &pol, &m) ==
+		    NF_FTP_V_EXPECT) {
+			ftp_expect(skb, protoff, ct, ctinfo, &m,
+				   line.start + m.off, false, &delta);
+			return;
+		}
+	}
+}
+
 static void ftp_process(struct sk_buff *skb, unsigned int protoff,
 			unsigned int dataoff, u32 seq, struct nf_conn *ct,
 			enum ip_conntrack_info ctinfo, struct nf_ftp_ct *fc)
@@ -432,6 +478,7 @@ static void ftp_process(struct sk_buff *skb, unsigned int protoff,
 	enum nf_ftp_dir dir = ftp_dir(ctinfo);
 	struct net *net = nf_ct_net(ct);
 	unsigned int overflows = 0;
+	bool mangled = false, at_line_start;
 	struct nf_ftp_policy pol;
 	union nf_ftp_addr sender;
 	struct nf_ftp_held *h;
@@ -441,9 +488,15 @@ static void ftp_process(struct sk_buff *skb, unsigned int protoff,
 	u8 family;
 	int skip;
 
+	/* Does this segment start a line, with nothing held before it? */
+	at_line_start = !fc->st.held[dir] &&
+			!(fc->st.flags & (NF_FTP_F_DISCARD(dir) |
+					  NF_FTP_F_RESYNC(dir)));
 	skip = ftp_new_data(ct, fc, dir, seq, skb->len - dataoff);
-	if (skip < 0)
+	if (skip < 0) {
+		ftp_replay(skb, protoff, dataoff, seq, ct, ctinfo, fc);
 		return;
+	}
 	pos = skip;
 
 	if (nf_ftp_tls_segment(&fc->st, (const char *)skb->data + dataoff + pos,
@@ -482,10 +535,18 @@ static void ftp_process(struct sk_buff *skb, unsigned int protoff,
 		}
 		if (v == NF_FTP_V_REFUSE) {
 			ftp_refuse(ct, &m, m.reason);
-		} else if (v == NF_FTP_V_EXPECT) {
-			ftp_expect(skb, protoff, ct, ctinfo, &m,
-				   line.start + m.off, &delta);
+		} else if (v == NF_FTP_V_EXPECT &&
+			   ftp_expect(skb, protoff, ct, ctinfo, &m,
+				      line.start + m.off, mangled, &delta)) {
 			pos += delta;
+			mangled = true;
+			/* Replayable if the segment is all ours to parse. */
+			if (at_line_start && !skip && line.start >= 0) {
+				fc->replay_seq[dir] = seq;
+				fc->st.flags |= FTP_F_REPLAY(dir);
+			} else {
+				fc->st.flags &= ~FTP_F_REPLAY(dir);
+			}
 		}
 	}
 	if (overflows)

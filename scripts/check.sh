@@ -1,0 +1,142 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The whole suite: dependencies, a W=1 build for every installed test
+# kernel, the parser's unit tests, a fuzz smoke run, and the VM selftests
+# on every test kernel.  Every stage prints "ok"/"not ok" lines; the last
+# line is "N passed, N failed".
+#
+# Environment:
+#   KVERS="6.1.0-56-amd64 ..."   kernels to test (default: all with headers)
+#   TESTS="nat.sh ..."           VM selftests to run (default: all)
+#   FUZZ_SECONDS=N               fuzz smoke length (default 10)
+#   SKIP_DEPS=1                  do not check/install packages
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+
+logdir=$top/build/check
+rm -rf "$logdir"
+mkdir -p "$logdir"
+
+passed=0
+failed=0
+skipped=0
+
+result() {	# result ok|fail|skip name [detail]
+	case $1 in
+	ok)	passed=$((passed + 1)); echo "ok - $2" ;;
+	skip)	skipped=$((skipped + 1)); echo "ok - $2 # SKIP ${3:-}" ;;
+	*)	failed=$((failed + 1)); echo "not ok - $2${3:+ # $3}" ;;
+	esac
+}
+
+# Count the ok/not ok lines a stage printed into its log.
+count_ktap() {	# count_ktap prefix log
+	local prefix=$1 log=$2 line name
+	while IFS= read -r line; do
+		line=${line%$'\r'}
+		case $line in
+		"ok "*"# SKIP"*)
+			name=${line#ok }; result skip "$prefix: ${name%% # SKIP*}" "${line##*# SKIP}" ;;
+		"ok "*)
+			result ok "$prefix: ${line#ok }" ;;
+		"not ok "*)
+			result fail "$prefix: ${line#not ok }" ;;
+		esac
+	done < <(grep -a -E '^(not )?ok ' "$log" | tr -d '\r')
+}
+
+echo "# nf_conntrack_ftp check: $(date -u +%FT%TZ)"
+
+# 1. Packages.
+if [ "${SKIP_DEPS:-0}" != 1 ]; then
+	if ./scripts/install-deps.sh > "$logdir/deps.log" 2>&1; then
+		result ok "dependencies installed"
+	else
+		result fail "dependencies installed" "see $logdir/deps.log"
+		tail -5 "$logdir/deps.log"
+	fi
+fi
+
+# Kernels with headers installed (the same list the Makefile builds).
+kvers=${KVERS:-$(for d in /lib/modules/*/build; do
+	[ -e "$d/Makefile" ] && basename "$(dirname "$d")"
+done | sort -V)}
+if [ -z "$kvers" ]; then
+	result fail "kernel headers present" "no /lib/modules/*/build"
+fi
+
+# 2. Builds: every kernel, W=1, not a single warning.
+for k in $kvers; do
+	log=$logdir/build-$k.log
+	if make --no-print-directory modules KVER="$k" W=1 > "$log" 2>&1 &&
+	   ! grep -q -E 'warning:|error:' "$log"; then
+		result ok "build $k W=1, no warnings"
+	else
+		result fail "build $k W=1, no warnings" "see $log"
+		grep -E 'warning:|error:' "$log" | head -5
+	fi
+done
+
+# 3. Static checks: sparse on every kernel.
+if command -v sparse > /dev/null; then
+	for k in $kvers; do
+		log=$logdir/sparse-$k.log
+		if make --no-print-directory modules KVER="$k" C=2 > "$log" 2>&1 &&
+		   ! grep -E '^/.*(nf_conntrack_ftp|nf_nat_ftp|nf_ftp_parse|/include/nf_ftp|compat)[^ ]*: (warning|error):' "$log" |
+		     grep -q .; then
+			result ok "sparse $k clean"
+		else
+			result fail "sparse $k clean" "see $log"
+			grep -E '(warning|error):' "$log" | head -5
+		fi
+	done
+fi
+
+# 4. Unit tests of the parser (ASan + UBSan).
+log=$logdir/unit.log
+make --no-print-directory -C selftests/unit > "$log" 2>&1
+rc=$?
+count_ktap unit "$log"
+if [ $rc != 0 ] || ! tail -1 "$log" | grep -q -E '^[0-9]+ passed, 0 failed$'; then
+	result fail "unit suite" "exit $rc: $(tail -1 "$log")"
+fi
+
+# 5. Fuzz smoke.
+log=$logdir/fuzz.log
+if make --no-print-directory -C selftests/fuzz run \
+	FUZZ_SECONDS="${FUZZ_SECONDS:-10}" > "$log" 2>&1; then
+	result ok "fuzz smoke ${FUZZ_SECONDS:-10}s: $(grep -a -o 'execs=[0-9]*' "$log" | tail -1)"
+else
+	result fail "fuzz smoke" "see $log"
+	tail -5 "$log"
+fi
+
+# 6. VM selftests, every kernel.
+tests=${TESTS:-$(cd selftests && ls -1 *.sh | grep -v -x -e lib.sh)}
+for k in $kvers; do
+	if [ ! -e "/boot/vmlinuz-$k" ]; then
+		result skip "vm $k" "no /boot/vmlinuz-$k"
+		continue
+	fi
+	for t in $tests; do
+		log=$logdir/vm-$k-${t%.sh}.log
+		selftests/vm/run-vm.sh -k "$k" -- "$top/selftests/$t" \
+			> "$log" 2>&1
+		rc=$?
+		count_ktap "$k ${t%.sh}" "$log"
+		if [ $rc != 0 ] && ! grep -a -q '^not ok ' "$log"; then
+			result fail "$k ${t%.sh}" "VM exit $rc, see $log"
+			tail -5 "$log"
+		fi
+	done
+done
+
+echo "# logs in $logdir"
+if [ $skipped -gt 0 ]; then
+	echo "$passed passed, $failed failed, $skipped skipped"
+else
+	echo "$passed passed, $failed failed"
+fi
+[ $failed = 0 ]
