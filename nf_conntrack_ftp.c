@@ -96,6 +96,14 @@ struct nf_ftp_ct {
 /* Our bits in st.flags, above the parser's. */
 #define FTP_F_SEQ(dir)		(0x0100 << (dir))	/* next_seq[dir] valid */
 #define FTP_F_REPLAY(dir)	(0x0400 << (dir))	/* replay_seq[dir] valid */
+#define FTP_F_STRIP(dir)	(0x1000 << (dir))	/* held bytes not sent on */
+
+/*
+ * Under NAT, the start of a line that may need rewriting is held back
+ * from the stream until the line is complete; longer lines cannot be
+ * PORT, EPRT, 227 or 229 anyway and are passed on as they come.
+ */
+#define FTP_STRIP_MAX		256
 
 static const struct nf_conntrack_expect_policy ftp_exp_policy = {
 	.max_expected	= 1,
@@ -294,11 +302,59 @@ static void ftp_refuse(struct nf_conn *ct, struct nf_ftp_match *m,
 	ftp_log(ct, "no expectation for", m);
 }
 
+static nf_ftp_nat_fn *ftp_nat(const struct nf_conn *ct)
+{
+	if (!(ct->status & IPS_NAT_MASK))
+		return NULL;
+	return rcu_dereference(nf_ftp_nat_hook);
+}
+
+/* Could a line starting with @text be one the NAT helper rewrites? */
+static bool ftp_may_rewrite(enum nf_ftp_dir dir, const char *text,
+			    unsigned int len)
+{
+	static const char * const verbs[2][2] = {
+		[NF_FTP_CLIENT] = { "PORT", "EPRT" },
+		[NF_FTP_SERVER] = { "227 ", "229 " },
+	};
+	unsigned int i, j;
+
+	len = min(len, 4U);
+	for (i = 0; i < 2; i++) {
+		for (j = 0; j < len; j++)
+			if ((text[j] & ~0x20) != (verbs[dir][i][j] & ~0x20))
+				break;
+		if (j == len)
+			return true;
+	}
+	return false;
+}
+
+/* Replace @len bytes of the payload at @off with @text, through NAT. */
+static bool ftp_splice(struct sk_buff *skb, unsigned int protoff,
+		       struct nf_conn *ct, enum ip_conntrack_info ctinfo,
+		       unsigned int off, unsigned int len, const char *text,
+		       unsigned int tlen, int *delta)
+{
+	struct nf_ftp_nat_req req = {
+		.matchoff = off,
+		.matchlen = len,
+		.prefix = text,
+		.prefixlen = tlen,
+	};
+	nf_ftp_nat_fn *nat = ftp_nat(ct);
+
+	if (!nat || nat(skb, ct, ctinfo, protoff, &req, NULL) != NF_ACCEPT)
+		return false;
+	*delta = req.delta;
+	return true;
+}
+
 /*
  * Set up the expectation a line announced, through the NAT helper when
- * the control connection is NATed.  @matchoff is where the address text
- * starts in this segment's payload (negative if it began in an earlier
- * segment).  @mangled says this packet was rewritten already: sequence
+ * the control connection is NATed.  @line is where @m was found; its first
+ * @stripped bytes were held back from the stream (a line split across
+ * segments under NAT) and are written back with the rewrite.  @mangled says this packet was rewritten already: sequence
  * adjustment keeps a single correction per packet, so a second rewrite
  * would corrupt the stream and is refused.  Returns true if the packet was
  * rewritten.  Never drops: a failure is counted and the packet goes on,
@@ -306,8 +362,8 @@ static void ftp_refuse(struct nf_conn *ct, struct nf_ftp_match *m,
  */
 static bool ftp_expect(struct sk_buff *skb, unsigned int protoff,
 		       struct nf_conn *ct, enum ip_conntrack_info ctinfo,
-		       struct nf_ftp_match *m, int matchoff, bool mangled,
-		       int *delta)
+		       struct nf_ftp_match *m, const struct nf_ftp_line *line,
+		       unsigned int stripped, bool mangled, int *delta)
 {
 	enum ip_conntrack_dir dir = CTINFO2DIR(ctinfo);
 	struct nf_conntrack_expect *exp;
@@ -343,15 +399,26 @@ static bool ftp_expect(struct sk_buff *skb, unsigned int protoff,
 			  &ct->tuplehash[!dir].tuple.src.u3, &daddr,
 			  IPPROTO_TCP, NULL, &port);
 
-	nat = rcu_dereference(nf_ftp_nat_hook);
-	if (nat && (ct->status & IPS_NAT_MASK)) {
+	nat = ftp_nat(ct);
+	if (nat) {
+		unsigned int end = m->off + m->len;
 		struct nf_ftp_nat_req req = {
 			.match = m,
-			.matchoff = matchoff,
+			.line = line->text,
+			.matchoff = line->start + m->off,
 			.matchlen = m->len,
 		};
 
-		if (matchoff < 0 || mangled) {
+		if (stripped) {
+			/* Write the line back from its start. */
+			req.matchoff = 0;
+			req.matchlen = end > stripped ? end - stripped : 0;
+			req.prefix = line->text;
+			req.prefixlen = m->off;
+			req.suffix = line->text + end;
+			req.suffixlen = end < stripped ? stripped - end : 0;
+		}
+		if ((!stripped && line->start + (int)m->off < 0) || mangled) {
 			/* Text already sent, or a second rewrite. */
 			ftp_refuse(ct, m, NF_FTP_R_EXPECT);
 		} else if (nat(skb, ct, ctinfo, protoff, &req, exp) !=
@@ -399,6 +466,7 @@ static int ftp_new_data(struct nf_conn *ct, struct nf_ftp_ct *fc,
 		} else if (d > 0) {
 			/* We missed data: what is held is no longer a line. */
 			nf_ftp_resync(&fc->st, dir);
+			fc->st.flags &= ~(FTP_F_STRIP(dir) | FTP_F_REPLAY(dir));
 			nf_ftp_stat_inc(nf_ct_net(ct), NF_FTP_STAT_GAPS);
 		}
 	}
@@ -407,19 +475,36 @@ static int ftp_new_data(struct nf_conn *ct, struct nf_ftp_ct *fc,
 	return skip;
 }
 
-/* Keep the unfinished tail of a segment for the next one. */
-static void ftp_keep_tail(struct nf_conn *ct, struct nf_ftp_ct *fc,
-			  enum nf_ftp_dir dir, const char *tail,
-			  unsigned int len)
+/*
+ * Keep the unfinished tail of a segment (from @pos) for the next one.
+ * Under NAT, a tail that may become a line to rewrite is also cut from
+ * the packet, to be written back, rewritten, when the line is complete.
+ */
+static void ftp_keep_tail(struct sk_buff *skb, unsigned int protoff,
+			  unsigned int dataoff, unsigned int pos,
+			  struct nf_conn *ct, enum ip_conntrack_info ctinfo,
+			  struct nf_ftp_ct *fc, bool mangled)
 {
+	enum nf_ftp_dir dir = ftp_dir(ctinfo);
+	unsigned int held = fc->st.held[dir];
+	unsigned int len = skb->len - dataoff - pos;
 	struct nf_ftp_held *h = ftp_held(fc);
 	struct net *net = nf_ct_net(ct);
+	int delta = 0;
+	bool strip;
+
+	if (held)
+		strip = fc->st.flags & FTP_F_STRIP(dir);
+	else
+		strip = !mangled && ftp_nat(ct) &&
+			ftp_may_rewrite(dir, (const char *)skb->data +
+					dataoff + pos, len);
 
 	if (!h) {
 		if (!READ_ONCE(ftp_exiting))
 			h = kmalloc(sizeof(*h), GFP_ATOMIC);
 		if (!h) {
-			/* Lose this line, not the stream. */
+			/* Nothing is held, nothing stripped: lose the line. */
 			nf_ftp_resync(&fc->st, dir);
 			nf_ftp_stat_inc(net, NF_FTP_STAT_REFUSED +
 					     NF_FTP_R_OVERFLOW);
@@ -427,10 +512,36 @@ static void ftp_keep_tail(struct nf_conn *ct, struct nf_ftp_ct *fc,
 		}
 		ftp_set_held(fc, h);
 	}
-	if (nf_ftp_hold(&fc->st, dir, h->buf[dir], tail, len))
+
+	if (strip && held + len > FTP_STRIP_MAX) {
+		/* Too long to be rewritten: send on what was held back. */
+		if (held && !ftp_splice(skb, protoff, ct, ctinfo, pos, 0,
+					h->buf[dir], held, &delta))
+			net_warn_ratelimited(KBUILD_MODNAME ": lost %u held bytes of a split line\n",
+					     held);
+		pos += delta;
+		fc->st.flags &= ~FTP_F_STRIP(dir);
+		strip = false;
+	}
+
+	if (nf_ftp_hold(&fc->st, dir, h->buf[dir],
+			(const char *)skb->data + dataoff + pos, len)) {
 		nf_ftp_stat_inc(net, NF_FTP_STAT_REFUSED + NF_FTP_R_OVERFLOW);
-	else
-		nf_ftp_stat_inc(net, NF_FTP_STAT_PARTIAL);
+		return;
+	}
+	nf_ftp_stat_inc(net, NF_FTP_STAT_PARTIAL);
+
+	if (strip) {
+		if (ftp_splice(skb, protoff, ct, ctinfo, pos, len, NULL, 0,
+			       &delta)) {
+			fc->st.flags |= FTP_F_STRIP(dir);
+		} else {
+			if (held)
+				net_warn_ratelimited(KBUILD_MODNAME ": lost %u held bytes of a split line\n",
+						     held);
+			fc->st.flags &= ~FTP_F_STRIP(dir);
+		}
+	}
 }
 
 /*
@@ -464,8 +575,8 @@ static void ftp_replay(struct sk_buff *skb, unsigned int protoff,
 		if (nf_ftp_process_line(&st, dir, line.text, line.len,
 					ftp_family(ct), &sender, &pol, &m) ==
 		    NF_FTP_V_EXPECT) {
-			ftp_expect(skb, protoff, ct, ctinfo, &m,
-				   line.start + m.off, false, &delta);
+			ftp_expect(skb, protoff, ct, ctinfo, &m, &line, 0,
+				   false, &delta);
 			return;
 		}
 	}
@@ -513,40 +624,57 @@ static void ftp_process(struct sk_buff *skb, unsigned int protoff,
 		/* Re-read every time: a NAT rewrite may move the data. */
 		const char *data = (const char *)skb->data + dataoff;
 		unsigned int len = skb->len - dataoff;
-		enum nf_ftp_verdict v;
 		u16 tls = fc->st.flags & NF_FTP_F_TLS;
+		unsigned int stripped = 0;
+		enum nf_ftp_verdict v;
+		bool changed = false;
 		int delta = 0;
 
 		h = ftp_held(fc);
 		if (!nf_ftp_next_line(&fc->st, dir, h ? h->buf[dir] : NULL,
 				      data, len, &pos, &line, &overflows)) {
 			if (pos < len)
-				ftp_keep_tail(ct, fc, dir, data + pos,
-					      len - pos);
+				ftp_keep_tail(skb, protoff, dataoff, pos, ct,
+					      ctinfo, fc, mangled);
 			break;
+		}
+		if (line.start < 0 && (fc->st.flags & FTP_F_STRIP(dir))) {
+			/* The first -start bytes never went out. */
+			stripped = -line.start;
+			fc->st.flags &= ~FTP_F_STRIP(dir);
 		}
 		nf_ftp_stat_inc(net, NF_FTP_STAT_LINES);
 		v = nf_ftp_process_line(&fc->st, dir, line.text, line.len,
 					family, &sender, &pol, &m);
-		if (!tls && (fc->st.flags & NF_FTP_F_TLS)) {
-			/* 234: what follows is TLS, parse nothing more. */
-			nf_ftp_stat_inc(net, NF_FTP_STAT_TLS_SESSIONS);
-			break;
-		}
-		if (v == NF_FTP_V_REFUSE) {
+		if (v == NF_FTP_V_REFUSE)
 			ftp_refuse(ct, &m, m.reason);
-		} else if (v == NF_FTP_V_EXPECT &&
-			   ftp_expect(skb, protoff, ct, ctinfo, &m,
-				      line.start + m.off, mangled, &delta)) {
+		else if (v == NF_FTP_V_EXPECT)
+			changed = ftp_expect(skb, protoff, ct, ctinfo, &m,
+					     &line, stripped, mangled, &delta);
+		if (stripped && !changed) {
+			/* Not rewritten after all: send the line on as is. */
+			changed = ftp_splice(skb, protoff, ct, ctinfo, 0, 0,
+					     line.text, stripped, &delta);
+			if (!changed)
+				net_warn_ratelimited(KBUILD_MODNAME ": lost %u held bytes of a split line\n",
+						     stripped);
+		}
+		if (changed) {
 			pos += delta;
 			mangled = true;
 			/* Replayable if the segment is all ours to parse. */
-			if (at_line_start && !skip && line.start >= 0) {
+			if (v == NF_FTP_V_EXPECT && at_line_start && !skip &&
+			    line.start >= 0) {
 				fc->replay_seq[dir] = seq;
 				fc->st.flags |= FTP_F_REPLAY(dir);
 			} else {
 				fc->st.flags &= ~FTP_F_REPLAY(dir);
 			}
+		}
+		if (!tls && (fc->st.flags & NF_FTP_F_TLS)) {
+			/* 234: what follows is TLS, parse nothing more. */
+			nf_ftp_stat_inc(net, NF_FTP_STAT_TLS_SESSIONS);
+			break;
 		}
 	}
 	if (overflows)
@@ -631,6 +759,7 @@ static int ftp_free_held(struct nf_conn *ct, void *data)
 	ftp_drop_held(fc);
 	nf_ftp_resync(&fc->st, NF_FTP_CLIENT);
 	nf_ftp_resync(&fc->st, NF_FTP_SERVER);
+	fc->st.flags &= ~(FTP_F_STRIP(0) | FTP_F_STRIP(1));
 	ftp_unlock(fc);
 	return 0;
 }

@@ -12,6 +12,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
+#include <linux/slab.h>
 #include <linux/tcp.h>
 #include <net/netfilter/nf_conntrack_expect.h>
 #include <net/netfilter/nf_conntrack_helper.h>
@@ -98,6 +99,19 @@ static int ftp_nat_text(char *buf, const struct nf_conn *ct,
 	}
 }
 
+/* Replace the range with @text, keeping sequence numbers right. */
+static bool ftp_nat_splice(struct sk_buff *skb, struct nf_conn *ct,
+			   enum ip_conntrack_info ctinfo, unsigned int protoff,
+			   struct nf_ftp_nat_req *req, const char *text,
+			   unsigned int len)
+{
+	if (!nf_nat_mangle_tcp_packet(skb, ct, ctinfo, protoff, req->matchoff,
+				      req->matchlen, text, len))
+		return false;
+	req->delta = (int)len - (int)req->matchlen;
+	return true;
+}
+
 static unsigned int nf_nat_ftp(struct sk_buff *skb, struct nf_conn *ct,
 			       enum ip_conntrack_info ctinfo,
 			       unsigned int protoff, struct nf_ftp_nat_req *req,
@@ -107,11 +121,25 @@ static unsigned int nf_nat_ftp(struct sk_buff *skb, struct nf_conn *ct,
 	const struct nf_ftp_match *m = req->match;
 	/* The address the peer knows the sender by. */
 	const union nf_inet_addr *addr = &ct->tuplehash[!dir].tuple.dst.u3;
-	const struct tcphdr *th = (const void *)(skb->data + protoff);
-	const char *payload = (const char *)th + th->doff * 4;
-	char buf[FTP_NAT_TEXT_MAX];
+	char stackbuf[FTP_NAT_TEXT_MAX], *buf = stackbuf;
+	unsigned int size = sizeof(stackbuf);
+	unsigned int ret = NF_DROP;
+	char delim;
 	u16 port;
 	int len;
+
+	if (!m)
+		return ftp_nat_splice(skb, ct, ctinfo, protoff, req,
+				      req->prefix, req->prefixlen) ?
+		       NF_ACCEPT : NF_DROP;
+
+	if (req->prefixlen + req->suffixlen) {
+		size += req->prefixlen + req->suffixlen;
+		buf = kmalloc(size, GFP_ATOMIC);
+		if (!buf)
+			return NF_DROP;
+	}
+	delim = req->line[m->off];
 
 	/* The data connection is NATed like its master. */
 	exp->saved_proto.tcp.port = exp->tuple.dst.u.tcp.port;
@@ -121,22 +149,33 @@ static unsigned int nf_nat_ftp(struct sk_buff *skb, struct nf_conn *ct,
 	port = ftp_nat_port(exp, ntohs(exp->saved_proto.tcp.port));
 	if (!port) {
 		net_warn_ratelimited("%s: no free port on the NAT address near %u\n",
-				     ftp_nat_kind(m), ntohs(exp->saved_proto.tcp.port));
-		return NF_DROP;
+				     ftp_nat_kind(m),
+				     ntohs(exp->saved_proto.tcp.port));
+		goto out;
 	}
 
-	len = ftp_nat_text(buf, ct, m, addr, port, payload[req->matchoff]);
-	if (len <= 0 || len >= FTP_NAT_TEXT_MAX ||
-	    !nf_nat_mangle_tcp_packet(skb, ct, ctinfo, protoff, req->matchoff,
-				      req->matchlen, buf, len)) {
-		net_warn_ratelimited("%s: cannot rewrite the packet\n",
-				     ftp_nat_kind(m));
-		nf_ct_unexpect_related(exp);
-		return NF_DROP;
+	if (req->prefixlen)
+		memcpy(buf, req->prefix, req->prefixlen);
+	len = ftp_nat_text(buf + req->prefixlen, ct, m, addr, port, delim);
+	if (len <= 0 || len >= FTP_NAT_TEXT_MAX)
+		goto fail;
+	len += req->prefixlen;
+	if (req->suffixlen) {
+		memcpy(buf + len, req->suffix, req->suffixlen);
+		len += req->suffixlen;
 	}
-	req->delta = len - (int)req->matchlen;
+	if (!ftp_nat_splice(skb, ct, ctinfo, protoff, req, buf, len))
+		goto fail;
 	nf_ftp_stat_inc(nf_ct_net(ct), NF_FTP_STAT_NAT_REWRITES);
-	return NF_ACCEPT;
+	ret = NF_ACCEPT;
+	goto out;
+fail:
+	net_warn_ratelimited("%s: cannot rewrite the packet\n", ftp_nat_kind(m));
+	nf_ct_unexpect_related(exp);
+out:
+	if (buf != stackbuf)
+		kfree(buf);
+	return ret;
 }
 
 static int __init nf_nat_ftp_init(void)

@@ -52,17 +52,34 @@ enum nf_ftp_stat {
 void nf_ftp_stat_inc(struct net *net, enum nf_ftp_stat stat);
 
 /**
- * struct nf_ftp_nat_req - what the NAT helper must rewrite
- * @match: the parsed line (kind, announced address and port)
- * @matchoff: offset of the text to replace from the start of the TCP
+ * struct nf_ftp_nat_req - what the NAT helper must write into the packet
+ * @match: the parsed line (kind, announced address and port), or NULL for
+ *	a plain splice: replace the range with @prefix, set up nothing
+ * @line: the text of that line (valid during the call, read it before
+ *	changing the packet); EPRT keeps its delimiter, line[match->off]
+ * @matchoff: offset of the bytes to replace, from the start of the TCP
  *	payload of the current skb
- * @matchlen: its length
+ * @matchlen: how many bytes to replace (0 inserts)
+ * @prefix: text to write before the rewritten address (a line split
+ *	across segments: the part of it that was held back), or NULL
+ * @prefixlen: its length
+ * @suffix: text to write after the rewritten address, or NULL
+ * @suffixlen: its length
  * @delta: set by the NAT helper: how much the payload grew (or shrank)
+ *
+ * The range is replaced with @prefix, the new address text, then @suffix,
+ * in a single change of the packet (sequence adjustment records one per
+ * packet).
  */
 struct nf_ftp_nat_req {
 	const struct nf_ftp_match *match;
+	const char *line;
 	unsigned int matchoff;
 	unsigned int matchlen;
+	const char *prefix;
+	unsigned int prefixlen;
+	const char *suffix;
+	unsigned int suffixlen;
 	int delta;
 };
 
@@ -73,9 +90,9 @@ struct nf_ftp_nat_req {
  * @ctinfo: its conntrack info for this packet
  * @protoff: offset of the TCP header
  * @req: the text to rewrite; the hook fills in @req->delta
- * @exp: initialised expectation; the hook picks the port, registers it
- *	with nf_ct_expect_related() and makes the data connection follow
- *	the master's NAT
+ * @exp: initialised expectation (NULL with a plain splice); the hook
+ *	picks the port, registers it with nf_ct_expect_related() and makes
+ *	the data connection follow the master's NAT
  *
  * Return: NF_ACCEPT on success, NF_DROP if no port was free or the packet
  * could not be changed (nothing was registered then).
