@@ -1,0 +1,907 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * FTP control-channel parser: line assembly, command and reply parsing,
+ * and the session logic around them.  Nothing here knows about skbs or
+ * conntrack, so the same source builds into the conntrack helper and into
+ * the user-space unit tests and fuzzer.
+ *
+ * Rules the code follows (the API contract is in nf_ftp_parse.h):
+ *
+ *  - A line ends at "\n"; one "\r" right before it is stripped.  The raw
+ *    length of a line (terminator included) may be at most
+ *    NF_FTP_LINE_MAX; longer lines are dropped and counted once, however
+ *    the line was split into segments.  A held prefix is therefore never
+ *    longer than NF_FTP_LINE_MAX - 1 bytes.
+ *  - Decimal numbers are bounded: at most 3 digits for an octet, p1 or p2
+ *    and at most 5 for a port, so no arithmetic can wrap.  Leading zeros
+ *    are accepted in the comma-separated PORT/227 numbers (they are plain
+ *    decimal there) but rejected in a dotted quad (EPRT, embedded IPv4 in
+ *    IPv6), exactly like inet_pton(), because some stacks read them as
+ *    octal.
+ *  - PORT and 227 on an IPv6 connection, and EPRT naming the other
+ *    family, are refused with NF_FTP_R_FAMILY (an expectation cannot
+ *    change family).
+ *  - A reply line starts with three digits, the first one 1..5 (RFC 959),
+ *    followed by a space, a "-" or the end of the line.  "ddd-" starts a
+ *    multi-line reply; "ddd " or a bare "ddd" with the same code ends it.
+ *  - Pairing: a 227 consumes a pending PASV, a 229 a pending EPSV.  A 4xx
+ *    or 5xx final reply clears both (the command was refused); other 2xx
+ *    and 3xx replies leave them pending, so that a client pipelining e.g.
+ *    "TYPE I" and "PASV" still gets its 227 paired.  Every final reply
+ *    (not 1xx) clears a pending AUTH; a 234 with AUTH pending enters TLS.
+ */
+
+#include "include/nf_ftp_parse.h"
+
+/* Longest digit runs: h1..h4, p1, p2 and dotted-quad octets; ports. */
+#define FTP_OCTET_DIGITS	3
+#define FTP_PORT_DIGITS		5
+/* m->off and m->len are u16; line->start is an int. */
+#define FTP_OFF_MAX		0xffffU
+#define FTP_SEG_MAX		0x7fffffffU
+
+/* Flags that are reset when the stream restarts after TLS. */
+#define FTP_F_STREAM	(NF_FTP_F_DISCARD(NF_FTP_CLIENT) |	\
+			 NF_FTP_F_DISCARD(NF_FTP_SERVER) |	\
+			 NF_FTP_F_RESYNC(NF_FTP_CLIENT) |	\
+			 NF_FTP_F_RESYNC(NF_FTP_SERVER) |	\
+			 NF_FTP_F_PASV | NF_FTP_F_EPSV |	\
+			 NF_FTP_F_AUTH | NF_FTP_F_TLS)
+
+/* Character classes: no ctype.h, the same in the kernel and user space. */
+
+static bool ftp_isdigit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static bool ftp_isalnum(unsigned char c)
+{
+	return ftp_isdigit(c) || (c >= 'a' && c <= 'z') ||
+	       (c >= 'A' && c <= 'Z');
+}
+
+static unsigned char ftp_upper(unsigned char c)
+{
+	if (c >= 'a' && c <= 'z')
+		return c - ('a' - 'A');
+	return c;
+}
+
+static int ftp_hexval(unsigned char c)
+{
+	if (ftp_isdigit(c))
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* RFC 2428 delimiter: printable ASCII (33..126) other than a digit. */
+static bool ftp_isdelim(unsigned char c)
+{
+	return c >= 33 && c <= 126 && !ftp_isdigit(c);
+}
+
+/* A cursor over the line being parsed. */
+struct ftp_cur {
+	const unsigned char *s;
+	unsigned int len;
+	unsigned int i;
+};
+
+/* True if no NUL or non-ASCII byte follows the cursor. */
+static bool ftp_clean(const struct ftp_cur *c)
+{
+	unsigned int i;
+
+	for (i = c->i; i < c->len; i++)
+		if (c->s[i] == 0 || c->s[i] >= 0x80)
+			return false;
+	return true;
+}
+
+static bool ftp_eat(struct ftp_cur *c, unsigned char ch)
+{
+	if (c->i < c->len && c->s[c->i] == ch) {
+		c->i++;
+		return true;
+	}
+	return false;
+}
+
+static unsigned int ftp_spaces(struct ftp_cur *c)
+{
+	unsigned int n = 0;
+
+	while (ftp_eat(c, ' '))
+		n++;
+	return n;
+}
+
+/* Only spaces left? */
+static bool ftp_at_end(struct ftp_cur *c)
+{
+	ftp_spaces(c);
+	return c->i == c->len;
+}
+
+/* Index of the first @ch at or after @from, or @len if there is none. */
+static unsigned int ftp_find(const unsigned char *s, unsigned int from,
+			     unsigned int len, unsigned char ch)
+{
+	while (from < len && s[from] != ch)
+		from++;
+	return from;
+}
+
+/*
+ * A decimal number of 1..@maxdig digits in @min..@max.  A longer digit
+ * run is refused as soon as its (maxdig + 1)th digit is seen.
+ */
+static enum nf_ftp_reason ftp_number(struct ftp_cur *c, unsigned int maxdig,
+				     u32 min, u32 max, u32 *val)
+{
+	unsigned int n = 0;
+	u32 v = 0;
+
+	while (c->i < c->len && ftp_isdigit(c->s[c->i])) {
+		if (n == maxdig)
+			return NF_FTP_R_NUMBER;
+		v = v * 10 + (c->s[c->i] - '0');
+		n++;
+		c->i++;
+	}
+	if (!n)
+		return NF_FTP_R_SYNTAX;
+	if (v < min || v > max)
+		return NF_FTP_R_NUMBER;
+	*val = v;
+	return NF_FTP_R_OK;
+}
+
+/* "h1,h2,h3,h4,p1,p2" of PORT and 227; fills in m->addr, port, family. */
+static enum nf_ftp_reason ftp_six(struct ftp_cur *c, struct nf_ftp_match *m)
+{
+	enum nf_ftp_reason r;
+	u32 v[6];
+	u32 port;
+	unsigned int k;
+
+	for (k = 0; k < ARRAY_SIZE(v); k++) {
+		if (k && !ftp_eat(c, ','))
+			return NF_FTP_R_SYNTAX;
+		r = ftp_number(c, FTP_OCTET_DIGITS, 0, 255, &v[k]);
+		if (r)
+			return r;
+	}
+	port = v[4] << 8 | v[5];
+	if (!port)
+		return NF_FTP_R_NUMBER;
+	m->family = NF_FTP_AF_INET;
+	m->addr.ip = cpu_to_be32(v[0] << 24 | v[1] << 16 | v[2] << 8 | v[3]);
+	m->port = port;
+	return NF_FTP_R_OK;
+}
+
+/* Strict dotted quad, the whole of @s[0..@len): "a.b.c.d". */
+static enum nf_ftp_reason ftp_ipv4(const unsigned char *s, unsigned int len,
+				   u8 *out)
+{
+	unsigned int i = 0, k, n;
+	u32 v;
+
+	for (k = 0; k < 4; k++) {
+		if (k) {
+			if (i >= len || s[i] != '.')
+				return NF_FTP_R_SYNTAX;
+			i++;
+		}
+		n = 0;
+		v = 0;
+		while (i < len && ftp_isdigit(s[i])) {
+			if (n == FTP_OCTET_DIGITS)
+				return NF_FTP_R_NUMBER;
+			/* no leading zero */
+			if (n == 1 && v == 0)
+				return NF_FTP_R_SYNTAX;
+			v = v * 10 + (s[i] - '0');
+			n++;
+			i++;
+		}
+		if (!n)
+			return NF_FTP_R_SYNTAX;
+		if (v > 255)
+			return NF_FTP_R_NUMBER;
+		out[k] = v;
+	}
+	return i == len ? NF_FTP_R_OK : NF_FTP_R_SYNTAX;
+}
+
+/*
+ * IPv6 text, the whole of @s[0..@len), validated like inet_pton(): 1..4
+ * hex digits per group, at most one "::" standing for at least one zero
+ * group, eight groups in all, the last two of which may be written as a
+ * dotted quad.  No zone ids.
+ */
+static enum nf_ftp_reason ftp_ipv6(const unsigned char *s, unsigned int len,
+				   __be32 *out)
+{
+	u16 w[8], full[8];
+	unsigned int nw = 0, i = 0, start, nd, k, gap = 0, tail;
+	bool has_gap = false;
+	enum nf_ftp_reason r;
+	u32 v;
+	u8 q[4];
+	int h;
+
+	if (len >= 2 && s[0] == ':' && s[1] == ':') {
+		has_gap = true;
+		i = 2;
+	}
+	while (i < len) {
+		if (nw == ARRAY_SIZE(w))
+			return NF_FTP_R_SYNTAX;
+		start = i;
+		v = 0;
+		nd = 0;
+		while (i < len) {
+			h = ftp_hexval(s[i]);
+			if (h < 0)
+				break;
+			if (nd == 4)
+				return NF_FTP_R_SYNTAX;
+			v = v << 4 | h;
+			nd++;
+			i++;
+		}
+		if (i < len && s[i] == '.') {
+			if (nw > ARRAY_SIZE(w) - 2)
+				return NF_FTP_R_SYNTAX;
+			r = ftp_ipv4(s + start, len - start, q);
+			if (r)
+				return r;
+			w[nw++] = q[0] << 8 | q[1];
+			w[nw++] = q[2] << 8 | q[3];
+			break;
+		}
+		if (!nd)
+			return NF_FTP_R_SYNTAX;
+		w[nw++] = v;
+		if (i == len)
+			break;
+		if (s[i] != ':')
+			return NF_FTP_R_SYNTAX;
+		i++;
+		/* a single colon may not end the text */
+		if (i == len)
+			return NF_FTP_R_SYNTAX;
+		if (s[i] == ':') {
+			if (has_gap)
+				return NF_FTP_R_SYNTAX;	/* second "::" */
+			has_gap = true;
+			gap = nw;
+			i++;
+		}
+	}
+	if (!has_gap) {
+		if (nw != 8)
+			return NF_FTP_R_SYNTAX;
+		gap = nw;
+	} else if (nw > 7) {
+		/* "::" must stand for at least one group */
+		return NF_FTP_R_SYNTAX;
+	}
+	memset(full, 0, sizeof(full));
+	for (k = 0; k < gap; k++)
+		full[k] = w[k];
+	tail = nw - gap;
+	for (k = 0; k < tail; k++)
+		full[8 - tail + k] = w[gap + k];
+	for (k = 0; k < 4; k++)
+		out[k] = cpu_to_be32((u32)full[2 * k] << 16 | full[2 * k + 1]);
+	return NF_FTP_R_OK;
+}
+
+/* Case-insensitive match of a 4-letter verb followed by space or end. */
+static bool ftp_verb(struct ftp_cur *c, const char *verb)
+{
+	unsigned int k;
+
+	if (c->len < 4)
+		return false;
+	for (k = 0; k < 4; k++)
+		if (ftp_upper(c->s[k]) != (unsigned char)verb[k])
+			return false;
+	if (c->len > 4 && c->s[4] != ' ')
+		return false;
+	c->i = 4;
+	return true;
+}
+
+/* PORT h1,h2,h3,h4,p1,p2 */
+static enum nf_ftp_reason ftp_port(struct ftp_cur *c, u8 family,
+				   struct nf_ftp_match *m)
+{
+	enum nf_ftp_reason r;
+	unsigned int off;
+
+	if (!ftp_clean(c) || !ftp_spaces(c))
+		return NF_FTP_R_SYNTAX;
+	off = c->i;
+	r = ftp_six(c, m);
+	if (r)
+		return r;
+	m->off = off;
+	m->len = c->i - off;
+	if (!ftp_at_end(c))
+		return NF_FTP_R_SYNTAX;
+	if (family != NF_FTP_AF_INET)
+		return NF_FTP_R_FAMILY;
+	return NF_FTP_R_OK;
+}
+
+/* EPRT <d><af><d><addr><d><port><d> */
+static enum nf_ftp_reason ftp_eprt(struct ftp_cur *c, u8 family,
+				   struct nf_ftp_match *m)
+{
+	const unsigned char *s = c->s;
+	enum nf_ftp_reason r;
+	unsigned int off, a, e;
+	unsigned char d;
+	u8 af, q[4];
+	u32 port;
+
+	if (!ftp_clean(c) || !ftp_spaces(c))
+		return NF_FTP_R_SYNTAX;
+	if (c->i >= c->len || !ftp_isdelim(s[c->i]))
+		return NF_FTP_R_SYNTAX;
+	off = c->i;
+	d = s[c->i++];
+	if (c->len - c->i < 2 || s[c->i + 1] != d)
+		return NF_FTP_R_SYNTAX;
+	if (s[c->i] == '1')
+		af = NF_FTP_AF_INET;
+	else if (s[c->i] == '2')
+		af = NF_FTP_AF_INET6;
+	else
+		return NF_FTP_R_SYNTAX;
+	c->i += 2;
+	a = c->i;
+	e = ftp_find(s, a, c->len, d);
+	if (e == c->len)
+		return NF_FTP_R_SYNTAX;
+	if (af == NF_FTP_AF_INET) {
+		r = ftp_ipv4(s + a, e - a, q);
+		if (r)
+			return r;
+		memcpy(&m->addr.ip, q, sizeof(q));
+	} else {
+		r = ftp_ipv6(s + a, e - a, m->addr.ip6);
+		if (r)
+			return r;
+	}
+	c->i = e + 1;
+	r = ftp_number(c, FTP_PORT_DIGITS, 1, 65535, &port);
+	if (r)
+		return r;
+	if (!ftp_eat(c, d))
+		return NF_FTP_R_SYNTAX;
+	m->family = af;
+	m->port = port;
+	m->off = off;
+	m->len = c->i - off;
+	if (!ftp_at_end(c))
+		return NF_FTP_R_SYNTAX;
+	if (af != family)
+		return NF_FTP_R_FAMILY;
+	return NF_FTP_R_OK;
+}
+
+/* AUTH TLS, AUTH SSL, AUTH TLS-C, AUTH TLS-P (any case). */
+static bool ftp_auth(struct ftp_cur *c)
+{
+	static const char * const mech[] = { "TLS", "SSL", "TLS-C", "TLS-P" };
+	const unsigned char *arg;
+	unsigned int k, j, n, e;
+
+	if (!ftp_spaces(c))
+		return false;
+	arg = c->s + c->i;
+	e = ftp_find(c->s, c->i, c->len, ' ');
+	n = e - c->i;
+	for (k = 0; k < ARRAY_SIZE(mech); k++) {
+		for (j = 0; j < n && mech[k][j]; j++)
+			if (ftp_upper(arg[j]) != (unsigned char)mech[k][j])
+				break;
+		if (j == n && !mech[k][j])
+			break;
+	}
+	if (k == ARRAY_SIZE(mech))
+		return false;
+	c->i = e;
+	return ftp_at_end(c);
+}
+
+static void ftp_command(struct ftp_cur *c, u8 family, struct nf_ftp_match *m)
+{
+	if (ftp_verb(c, "PORT")) {
+		m->kind = NF_FTP_K_PORT;
+		if (c->len > FTP_OFF_MAX)
+			m->reason = NF_FTP_R_SYNTAX;
+		else
+			m->reason = ftp_port(c, family, m);
+	} else if (ftp_verb(c, "EPRT")) {
+		m->kind = NF_FTP_K_EPRT;
+		if (c->len > FTP_OFF_MAX)
+			m->reason = NF_FTP_R_SYNTAX;
+		else
+			m->reason = ftp_eprt(c, family, m);
+	} else if (ftp_verb(c, "PASV")) {
+		m->kind = NF_FTP_K_PASV;
+	} else if (ftp_verb(c, "EPSV")) {
+		m->kind = NF_FTP_K_EPSV;
+	} else if (ftp_verb(c, "AUTH") && ftp_auth(c)) {
+		m->kind = NF_FTP_K_AUTH;
+	}
+}
+
+/*
+ * Reply code of a line: three digits (the first 1..5) followed by a
+ * space, a '-' or the end of the line.  Returns the code and stores the
+ * separator (0 for end of line) in @sep, or returns -1.
+ */
+static int ftp_reply_code(const unsigned char *s, unsigned int len,
+			  unsigned char *sep)
+{
+	if (len < 3 || s[0] < '1' || s[0] > '5' ||
+	    !ftp_isdigit(s[1]) || !ftp_isdigit(s[2]))
+		return -1;
+	if (len == 3)
+		*sep = 0;
+	else if (s[3] == ' ' || s[3] == '-')
+		*sep = s[3];
+	else
+		return -1;
+	return (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
+}
+
+/*
+ * 227 <text>(h1,h2,h3,h4,p1,p2)<text>, or without parentheses (RFC 1123):
+ * the numbers then start at the first digit after "227 ".
+ */
+static enum nf_ftp_reason ftp_227(struct ftp_cur *c, u8 family,
+				  struct nf_ftp_match *m)
+{
+	enum nf_ftp_reason r;
+	unsigned int off;
+	bool paren;
+
+	c->i = 3;
+	if (!ftp_clean(c))
+		return NF_FTP_R_SYNTAX;
+	off = ftp_find(c->s, c->i, c->len, '(');
+	paren = off < c->len;
+	if (paren) {
+		off++;
+	} else {
+		off = c->i;
+		while (off < c->len && !ftp_isdigit(c->s[off]))
+			off++;
+	}
+	if (off >= c->len)
+		return NF_FTP_R_SYNTAX;
+	c->i = off;
+	r = ftp_six(c, m);
+	if (r)
+		return r;
+	m->off = off;
+	m->len = c->i - off;
+	if (paren ? !ftp_eat(c, ')') : ftp_eat(c, ','))
+		return NF_FTP_R_SYNTAX;
+	if (family != NF_FTP_AF_INET)
+		return NF_FTP_R_FAMILY;
+	return NF_FTP_R_OK;
+}
+
+/* 229 <text>(<d><d><d>port<d>)<text> */
+static enum nf_ftp_reason ftp_229(struct ftp_cur *c, struct nf_ftp_match *m)
+{
+	const unsigned char *s = c->s;
+	enum nf_ftp_reason r;
+	unsigned int off;
+	unsigned char d;
+	u32 port;
+
+	c->i = 3;
+	if (!ftp_clean(c))
+		return NF_FTP_R_SYNTAX;
+	c->i = ftp_find(s, c->i, c->len, '(');
+	if (c->len - c->i < 4)
+		return NF_FTP_R_SYNTAX;
+	c->i++;
+	d = s[c->i];
+	if (!ftp_isdelim(d) || s[c->i + 1] != d || s[c->i + 2] != d)
+		return NF_FTP_R_SYNTAX;
+	c->i += 3;
+	off = c->i;
+	r = ftp_number(c, FTP_PORT_DIGITS, 1, 65535, &port);
+	if (r)
+		return r;
+	if (!ftp_eat(c, d) || !ftp_eat(c, ')'))
+		return NF_FTP_R_SYNTAX;
+	m->port = port;
+	m->off = off;
+	m->len = c->i - 2 - off;
+	return NF_FTP_R_OK;
+}
+
+static void ftp_reply(struct ftp_cur *c, u8 family, struct nf_ftp_match *m)
+{
+	unsigned char sep;
+	int code = ftp_reply_code(c->s, c->len, &sep);
+
+	if (code < 0 || sep == '-')
+		return;
+	if (code == 234) {
+		m->kind = NF_FTP_K_234;
+		return;
+	}
+	if (code != 227 && code != 229)
+		return;
+	m->kind = code == 227 ? NF_FTP_K_227 : NF_FTP_K_229;
+	if (c->len > FTP_OFF_MAX)
+		m->reason = NF_FTP_R_SYNTAX;
+	else if (code == 227)
+		m->reason = ftp_227(c, family, m);
+	else
+		m->reason = ftp_229(c, m);
+}
+
+/**
+ * nf_ftp_parse_line() - classify one line and parse its address and port
+ * @line: the line, without its terminator
+ * @len: length of @line
+ * @dir: who sent it
+ * @family: the control connection's family (NF_FTP_AF_INET{,6})
+ * @m: result; m->kind is NF_FTP_K_NONE for lines of no interest
+ *
+ * Pure function: no state, no policy.  Verbs and the AUTH argument are
+ * case-insensitive.  When m->kind is PORT, EPRT, 227 or 229 and the
+ * reason is NF_FTP_R_OK (or NF_FTP_R_FAMILY), m->off and m->len locate
+ * the text a NAT helper replaces.  For 229, m->family and m->addr are
+ * left zero.
+ *
+ * Return: m->reason (NF_FTP_R_OK when the line is well formed or of no
+ * interest).
+ */
+enum nf_ftp_reason nf_ftp_parse_line(const char *line, unsigned int len,
+				     enum nf_ftp_dir dir, u8 family,
+				     struct nf_ftp_match *m)
+{
+	struct ftp_cur c = {
+		.s = (const unsigned char *)line,
+		.len = len,
+		.i = 0,
+	};
+
+	memset(m, 0, sizeof(*m));
+	if (dir == NF_FTP_CLIENT)
+		ftp_command(&c, family, m);
+	else if (dir == NF_FTP_SERVER)
+		ftp_reply(&c, family, m);
+	return m->reason;
+}
+
+static bool ftp_same_addr(u8 family, const union nf_ftp_addr *a,
+			  const union nf_ftp_addr *b)
+{
+	if (family == NF_FTP_AF_INET)
+		return a->ip == b->ip;
+	return !memcmp(a->ip6, b->ip6, sizeof(a->ip6));
+}
+
+/* Policy for a well-formed line naming a data address. */
+static enum nf_ftp_verdict ftp_policy(u8 family,
+				      const union nf_ftp_addr *sender,
+				      const struct nf_ftp_policy *pol,
+				      struct nf_ftp_match *m)
+{
+	if (!pol->loose && !ftp_same_addr(family, &m->addr, sender))
+		m->reason = NF_FTP_R_THIRD_PARTY;
+	else if (m->port < pol->min_port)
+		m->reason = NF_FTP_R_LOW_PORT;
+	return m->reason ? NF_FTP_V_REFUSE : NF_FTP_V_EXPECT;
+}
+
+/* Pairing and policy for a 227 or 229 final reply. */
+static enum nf_ftp_verdict ftp_passive(struct nf_ftp_state *st, u16 want,
+				       u8 family,
+				       const union nf_ftp_addr *sender,
+				       const struct nf_ftp_policy *pol,
+				       struct nf_ftp_match *m)
+{
+	bool paired = st->flags & want;
+
+	st->flags &= ~want;
+	if (m->reason)
+		return NF_FTP_V_REFUSE;
+	if (m->kind == NF_FTP_K_229) {
+		if (family != NF_FTP_AF_INET && family != NF_FTP_AF_INET6) {
+			m->reason = NF_FTP_R_FAMILY;
+			return NF_FTP_V_REFUSE;
+		}
+		m->family = family;
+		m->addr = *sender;
+	}
+	if (pol->pairing && !paired) {
+		m->reason = NF_FTP_R_UNPAIRED;
+		return NF_FTP_V_REFUSE;
+	}
+	return ftp_policy(family, sender, pol, m);
+}
+
+/**
+ * nf_ftp_process_line() - parse a line and apply session logic and policy
+ * @st: connection state
+ * @dir: who sent the line
+ * @line: the line, without its terminator
+ * @len: length of @line
+ * @family: the control connection's family (NF_FTP_AF_INET{,6})
+ * @sender: the address the line came from (for the third-party check;
+ *	a 229 reply takes it as its address)
+ * @pol: policy to apply
+ * @m: result, as for nf_ftp_parse_line(); for a 229 reply m->family and
+ *	m->addr are the connection's family and @sender
+ *
+ * Tracks PASV/EPSV for reply pairing, multi-line replies (only the final
+ * line of a reply counts: the lines of a "ddd-" reply up to its closing
+ * "ddd " line come back as NF_FTP_K_NONE), and AUTH/234 for TLS.
+ *
+ * Return: NF_FTP_V_EXPECT to set up an expectation for m->addr/m->port,
+ * NF_FTP_V_REFUSE when a PORT, EPRT, 227 or 229 line opened none (the
+ * reason is in m->reason), NF_FTP_V_NONE otherwise.
+ */
+enum nf_ftp_verdict nf_ftp_process_line(struct nf_ftp_state *st,
+					enum nf_ftp_dir dir,
+					const char *line, unsigned int len,
+					u8 family,
+					const union nf_ftp_addr *sender,
+					const struct nf_ftp_policy *pol,
+					struct nf_ftp_match *m)
+{
+	const unsigned char *s = (const unsigned char *)line;
+	unsigned char sep = 0;
+	int code = -1;
+
+	if (dir == NF_FTP_SERVER) {
+		code = ftp_reply_code(s, len, &sep);
+		if (st->mlcode) {
+			if (code != st->mlcode || sep == '-') {
+				memset(m, 0, sizeof(*m));
+				return NF_FTP_V_NONE;
+			}
+			st->mlcode = 0;
+		} else if (code >= 0 && sep == '-') {
+			st->mlcode = code;
+			memset(m, 0, sizeof(*m));
+			return NF_FTP_V_NONE;
+		}
+	}
+
+	nf_ftp_parse_line(line, len, dir, family, m);
+
+	switch (m->kind) {
+	case NF_FTP_K_PORT:
+	case NF_FTP_K_EPRT:
+		if (m->reason)
+			return NF_FTP_V_REFUSE;
+		return ftp_policy(family, sender, pol, m);
+	case NF_FTP_K_PASV:
+		st->flags |= NF_FTP_F_PASV;
+		return NF_FTP_V_NONE;
+	case NF_FTP_K_EPSV:
+		st->flags |= NF_FTP_F_EPSV;
+		return NF_FTP_V_NONE;
+	case NF_FTP_K_AUTH:
+		st->flags |= NF_FTP_F_AUTH;
+		return NF_FTP_V_NONE;
+	default:
+		break;
+	}
+
+	/* Server replies from here on; 1xx are preliminary, change nothing. */
+	if (code < 200)
+		return NF_FTP_V_NONE;
+	if (m->kind == NF_FTP_K_234 && (st->flags & NF_FTP_F_AUTH))
+		st->flags |= NF_FTP_F_TLS;
+	st->flags &= ~NF_FTP_F_AUTH;
+	if (m->kind == NF_FTP_K_227)
+		return ftp_passive(st, NF_FTP_F_PASV, family, sender, pol, m);
+	if (m->kind == NF_FTP_K_229)
+		return ftp_passive(st, NF_FTP_F_EPSV, family, sender, pol, m);
+	if (code >= 400)
+		st->flags &= ~(NF_FTP_F_PASV | NF_FTP_F_EPSV);
+	return NF_FTP_V_NONE;
+}
+
+/* Forget the held line of @dir and skip to the next newline. */
+static void ftp_skip(struct nf_ftp_state *st, enum nf_ftp_dir dir, u16 flag)
+{
+	st->held[dir] = 0;
+	st->flags &= ~(NF_FTP_F_DISCARD(dir) | NF_FTP_F_RESYNC(dir));
+	st->flags |= flag;
+}
+
+/**
+ * nf_ftp_next_line() - return the next complete line of a segment
+ * @st: connection state
+ * @dir: direction of the segment
+ * @hold: the hold buffer for @dir (NF_FTP_LINE_MAX bytes); may be NULL
+ *	while st->held[dir] == 0
+ * @data: the segment's payload
+ * @len: length of @data
+ * @pos: in/out cursor into @data; start at 0
+ * @line: filled in when 1 is returned
+ * @overflows: incremented for every over-long line dropped (may be NULL)
+ *
+ * A line is returned in place (line->start >= 0 is its offset in @data)
+ * when it lies entirely inside @data.  A line that continues a held
+ * prefix is assembled in @hold: line->text then points to @hold and
+ * line->start is minus the number of held bytes; the text stays valid
+ * until the next nf_ftp_hold() for @dir.  After 1 is returned, *@pos is
+ * just past the line's newline.  While the direction skips (an over-long
+ * line or a resync), bytes up to the next newline are consumed silently.
+ *
+ * Return: 1 with @line set when a line ends in this segment; 0 when
+ * nothing is left: *@pos is then the start of an unfinished line (it is
+ * @len when there is none), which the caller passes to nf_ftp_hold()
+ * or, if it cannot, drops with nf_ftp_resync().
+ */
+int nf_ftp_next_line(struct nf_ftp_state *st, enum nf_ftp_dir dir,
+		     char *hold, const char *data, unsigned int len,
+		     unsigned int *pos, struct nf_ftp_line *line,
+		     unsigned int *overflows)
+{
+	const u16 skip = NF_FTP_F_DISCARD(dir) | NF_FTP_F_RESYNC(dir);
+	unsigned int p, nl, n, h;
+
+	if ((unsigned int)dir > NF_FTP_SERVER || len > FTP_SEG_MAX)
+		return 0;
+	if (st->held[dir] >= NF_FTP_LINE_MAX || (st->held[dir] && !hold))
+		ftp_skip(st, dir, NF_FTP_F_RESYNC(dir));	/* corrupt */
+
+	while (*pos < len) {
+		p = *pos;
+		nl = ftp_find((const unsigned char *)data, p, len, '\n');
+		if (nl == len) {
+			if (st->flags & skip)
+				*pos = len;
+			return 0;
+		}
+		*pos = nl + 1;
+		if (st->flags & skip) {
+			st->flags &= ~skip;
+			continue;
+		}
+		h = st->held[dir];
+		n = nl - p;
+		/* raw length h + n + 1 must not exceed NF_FTP_LINE_MAX */
+		if (n >= NF_FTP_LINE_MAX - h) {
+			st->held[dir] = 0;
+			if (overflows)
+				(*overflows)++;
+			continue;
+		}
+		if (h) {
+			memcpy(hold + h, data + p, n);
+			st->held[dir] = 0;
+			line->text = hold;
+			line->len = h + n;
+			line->start = -(int)h;
+		} else {
+			line->text = data + p;
+			line->len = n;
+			line->start = p;
+		}
+		if (line->len && line->text[line->len - 1] == '\r')
+			line->len--;
+		return 1;
+	}
+	return 0;
+}
+
+/**
+ * nf_ftp_hold() - keep the unfinished tail of a segment for the next one
+ * @st: connection state
+ * @dir: direction of the segment
+ * @hold: the hold buffer for @dir (NF_FTP_LINE_MAX bytes)
+ * @data: the tail nf_ftp_next_line() left (from *pos)
+ * @len: its length
+ *
+ * Appends @data to the line held in @hold.  Nothing is kept while the
+ * direction is skipping to a newline.
+ *
+ * Return: 1 if the held line can no longer fit in NF_FTP_LINE_MAX bytes
+ * with its terminator: it is dropped and the direction skips to the next
+ * newline (an overflow, to be counted); 0 otherwise.
+ */
+int nf_ftp_hold(struct nf_ftp_state *st, enum nf_ftp_dir dir, char *hold,
+		const char *data, unsigned int len)
+{
+	unsigned int h;
+
+	if ((unsigned int)dir > NF_FTP_SERVER || !len)
+		return 0;
+	if (st->flags & (NF_FTP_F_DISCARD(dir) | NF_FTP_F_RESYNC(dir)))
+		return 0;
+	h = st->held[dir];
+	if (!hold || h >= NF_FTP_LINE_MAX) {
+		ftp_skip(st, dir, NF_FTP_F_RESYNC(dir));
+		return 0;
+	}
+	/* the terminator still to come needs one more byte */
+	if (len >= NF_FTP_LINE_MAX - h) {
+		ftp_skip(st, dir, NF_FTP_F_DISCARD(dir));
+		return 1;
+	}
+	memcpy(hold + h, data, len);
+	st->held[dir] = h + len;
+	return 0;
+}
+
+/**
+ * nf_ftp_resync() - drop the held line and skip to the next newline
+ * @st: connection state
+ * @dir: direction that lost bytes (a TCP sequence gap)
+ *
+ * For the server direction this also forgets a multi-line reply in
+ * progress: its closing line may have been lost, and waiting for it
+ * would ignore every later reply.
+ */
+void nf_ftp_resync(struct nf_ftp_state *st, enum nf_ftp_dir dir)
+{
+	if ((unsigned int)dir > NF_FTP_SERVER)
+		return;
+	ftp_skip(st, dir, NF_FTP_F_RESYNC(dir));
+	if (dir == NF_FTP_SERVER)
+		st->mlcode = 0;
+}
+
+/**
+ * nf_ftp_tls_segment() - tell whether a segment is TLS ciphertext
+ * @st: connection state
+ * @data: the segment's payload
+ * @len: length of @data
+ *
+ * While the control channel is in TLS, a segment that starts with a TLS
+ * record content type (0x14..0x18), an empty one, or one starting with
+ * anything but an ASCII letter or digit is ciphertext.  A segment that
+ * starts with a letter or digit is plain FTP again (after CCC): TLS mode
+ * ends and the line state of both directions restarts (held lines,
+ * skipping, multi-line reply, pending PASV/EPSV/AUTH are forgotten).
+ *
+ * Return: true if the segment must be skipped; always false outside TLS.
+ */
+bool nf_ftp_tls_segment(struct nf_ftp_state *st, const char *data,
+			unsigned int len)
+{
+	unsigned char c;
+
+	if (!(st->flags & NF_FTP_F_TLS))
+		return false;
+	if (!len)
+		return true;
+	c = data[0];
+	if (c >= 0x14 && c <= 0x18)
+		return true;
+	if (!ftp_isalnum(c))
+		return true;
+	st->flags &= ~FTP_F_STREAM;
+	st->held[NF_FTP_CLIENT] = 0;
+	st->held[NF_FTP_SERVER] = 0;
+	st->mlcode = 0;
+	return false;
+}
