@@ -439,7 +439,7 @@ static bool ftp_expect(struct sk_buff *skb, unsigned int protoff,
 }
 
 /* Read the policy once per segment; the parameters may change under us. */
-static void ftp_policy(struct nf_ftp_policy *pol)
+static void ftp_read_policy(struct nf_ftp_policy *pol)
 {
 	pol->loose = READ_ONCE(loose);
 	pol->pairing = READ_ONCE(pairing);
@@ -568,7 +568,7 @@ static void ftp_replay(struct sk_buff *skb, unsigned int protoff,
 
 	if (!(fc->st.flags & FTP_F_REPLAY(dir)) || seq != fc->replay_seq[dir])
 		return;
-	ftp_policy(&pol);
+	ftp_read_policy(&pol);
 	ftp_addr_from_inet(&sender, &ct->tuplehash[dir].tuple.src.u3);
 	while (nf_ftp_next_line(&st, dir, NULL, data, len, &pos, &line,
 				&overflows)) {
@@ -616,7 +616,7 @@ static void ftp_process(struct sk_buff *skb, unsigned int protoff,
 		return;
 	}
 
-	ftp_policy(&pol);
+	ftp_read_policy(&pol);
 	family = ftp_family(ct);
 	ftp_addr_from_inet(&sender, &ct->tuplehash[dir].tuple.src.u3);
 
