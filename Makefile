@@ -27,13 +27,13 @@ endif
 KDIR ?= /lib/modules/$(KVER)/build
 BUILD := $(CURDIR)/build/$(KVER)
 # Sources the kbuild tree sees (symlinked into $(BUILD)).
-KSRC := Kbuild nf_conntrack_ftp.c nf_nat_ftp.c nf_ftp_parse.c include
+KSRC := Kbuild VERSION nf_conntrack_ftp.c nf_nat_ftp.c nf_ftp_parse.c include
 DEPMOD ?= /sbin/depmod
 
 FUZZ_SECONDS ?= 30
 
 .PHONY: all modules modules-all install uninstall clean deps unit fuzz \
-	check demo bench help
+	check demo bench help deb
 
 all: modules
 
@@ -64,6 +64,10 @@ uninstall:
 
 deps:
 	./scripts/install-deps.sh
+
+# The DKMS package, in build/deb/ (see scripts/mkdeb.sh).
+deb:
+	./scripts/mkdeb.sh $(CURDIR)/build/deb
 
 unit:
 	$(MAKE) -C selftests/unit

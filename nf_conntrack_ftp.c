@@ -45,6 +45,7 @@
 #include "nf_ftp_parse.c"
 
 MODULE_LICENSE("GPL");
+MODULE_VERSION(NF_FTP_VERSION);
 MODULE_DESCRIPTION("FTP connection tracking helper (segment-aware, hardened)");
 MODULE_ALIAS("ip_conntrack_ftp");
 MODULE_ALIAS_NFCT_HELPER("ftp");

@@ -23,6 +23,7 @@
 #include "nf_ftp.h"
 
 MODULE_LICENSE("GPL");
+MODULE_VERSION(NF_FTP_VERSION);
 MODULE_DESCRIPTION("FTP NAT helper (companion of nf_conntrack_ftp)");
 MODULE_ALIAS_NF_NAT_HELPER("ftp");
 
