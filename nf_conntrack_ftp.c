@@ -210,6 +210,7 @@ static int ftp_stats_show(struct seq_file *seq, void *v)
 
 /* The connection lock: bit 0 of fc->held, taken with BHs off. */
 static struct nf_ftp_ct *ftp_lock(struct nf_conn *ct)
+	__acquires(bitlock)
 {
 	struct nf_ftp_ct *fc = nfct_help_data(ct);
 
@@ -219,6 +220,7 @@ static struct nf_ftp_ct *ftp_lock(struct nf_conn *ct)
 }
 
 static void ftp_unlock(struct nf_ftp_ct *fc)
+	__releases(bitlock)
 {
 	bit_spin_unlock(FTP_LOCK_BIT, &fc->held);
 	local_bh_enable();
