@@ -357,9 +357,10 @@ static bool ftp_splice(struct sk_buff *skb, unsigned int protoff,
  * Set up the expectation a line announced, through the NAT helper when
  * the control connection is NATed.  @line is where @m was found; its first
  * @stripped bytes were held back from the stream (a line split across
- * segments under NAT) and are written back with the rewrite.  @mangled says this packet was rewritten already: sequence
- * adjustment keeps a single correction per packet, so a second rewrite
- * would corrupt the stream and is refused.  Returns true if the packet was
+ * segments under NAT) and are written back with the rewrite.  @mangled
+ * says this packet was rewritten already: sequence adjustment keeps a
+ * single correction per packet, so a second rewrite would corrupt the
+ * stream and is refused.  Returns true if the packet was
  * rewritten.  Never drops: a failure is counted and the packet goes on,
  * which keeps our view of the stream and the peer's the same.
  */

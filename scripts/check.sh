@@ -94,6 +94,15 @@ if command -v sparse > /dev/null; then
 	done
 fi
 
+# The kernel's coding style and kernel-doc.
+log=$logdir/style.log
+if ./scripts/style-check.sh > "$log" 2>&1; then
+	result ok "coding style and kernel-doc"
+else
+	result fail "coding style and kernel-doc" "see $log"
+	head -5 "$log"
+fi
+
 # 4. Unit tests of the parser (ASan + UBSan).
 log=$logdir/unit.log
 make --no-print-directory -C selftests/unit > "$log" 2>&1
