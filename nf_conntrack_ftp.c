@@ -480,6 +480,39 @@ static int ftp_new_data(struct nf_conn *ct, struct nf_ftp_ct *fc,
 }
 
 /*
+ * A line held back from the stream that grows past FTP_STRIP_MAX, with
+ * this segment, cannot be one to rewrite: put what was held back in front
+ * of this segment's data (at @pos) and let the line go on as it came.
+ * Done before the line is assembled, which may drop it as over-long.
+ */
+static void ftp_unstrip_long(struct sk_buff *skb, unsigned int protoff,
+			     unsigned int dataoff, unsigned int *pos,
+			     struct nf_conn *ct, enum ip_conntrack_info ctinfo,
+			     struct nf_ftp_ct *fc, bool *mangled)
+{
+	enum nf_ftp_dir dir = ftp_dir(ctinfo);
+	const char *data = (const char *)skb->data + dataoff + *pos;
+	unsigned int len = skb->len - dataoff - *pos;
+	unsigned int held = fc->st.held[dir];
+	const char *nl = memchr(data, '\n', len);
+	int delta;
+
+	if (!(fc->st.flags & FTP_F_STRIP(dir)) || !held)
+		return;
+	if (held + (nl ? nl - data + 1 : len) <= FTP_STRIP_MAX)
+		return;
+	fc->st.flags &= ~FTP_F_STRIP(dir);
+	if (ftp_splice(skb, protoff, ct, ctinfo, *pos, 0,
+		       ftp_held(fc)->buf[dir], held, &delta)) {
+		*pos += delta;
+		*mangled = true;
+	} else {
+		net_warn_ratelimited(KBUILD_MODNAME ": lost %u held bytes of a split line\n",
+				     held);
+	}
+}
+
+/*
  * Keep the unfinished tail of a segment (from @pos) for the next one.
  * Under NAT, a tail that may become a line to rewrite is also cut from
  * the packet, to be written back, rewritten, when the line is complete.
@@ -494,13 +527,14 @@ static void ftp_keep_tail(struct sk_buff *skb, unsigned int protoff,
 	unsigned int len = skb->len - dataoff - pos;
 	struct nf_ftp_held *h = ftp_held(fc);
 	struct net *net = nf_ct_net(ct);
-	int delta = 0;
+	int delta;
 	bool strip;
 
+	/* ftp_unstrip_long() kept a held-back line within FTP_STRIP_MAX. */
 	if (held)
 		strip = fc->st.flags & FTP_F_STRIP(dir);
 	else
-		strip = !mangled && ftp_nat(ct) &&
+		strip = !mangled && len <= FTP_STRIP_MAX && ftp_nat(ct) &&
 			ftp_may_rewrite(dir, (const char *)skb->data +
 					dataoff + pos, len);
 
@@ -515,17 +549,6 @@ static void ftp_keep_tail(struct sk_buff *skb, unsigned int protoff,
 			return;
 		}
 		ftp_set_held(fc, h);
-	}
-
-	if (strip && held + len > FTP_STRIP_MAX) {
-		/* Too long to be rewritten: send on what was held back. */
-		if (held && !ftp_splice(skb, protoff, ct, ctinfo, pos, 0,
-					h->buf[dir], held, &delta))
-			net_warn_ratelimited(KBUILD_MODNAME ": lost %u held bytes of a split line\n",
-					     held);
-		pos += delta;
-		fc->st.flags &= ~FTP_F_STRIP(dir);
-		strip = false;
 	}
 
 	if (nf_ftp_hold(&fc->st, dir, h->buf[dir],
@@ -623,6 +646,7 @@ static void ftp_process(struct sk_buff *skb, unsigned int protoff,
 	ftp_read_policy(&pol);
 	family = ftp_family(ct);
 	ftp_addr_from_inet(&sender, &ct->tuplehash[dir].tuple.src.u3);
+	ftp_unstrip_long(skb, protoff, dataoff, &pos, ct, ctinfo, fc, &mangled);
 
 	for (;;) {
 		/* Re-read every time: a NAT rewrite may move the data. */
