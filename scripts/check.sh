@@ -94,6 +94,25 @@ if command -v sparse > /dev/null; then
 	done
 fi
 
+# No global lock or buffer on the packet path; the kernel's own helper,
+# which has both, must fail the same check.
+for k in $kvers; do
+	if scripts/global-state-check.sh build/"$k"/nf_conntrack_ftp.ko &&
+	   scripts/global-state-check.sh build/"$k"/nf_nat_ftp.ko; then
+		result ok "$k: no global lock or buffer in our modules"
+	else
+		result fail "$k: no global lock or buffer in our modules"
+	fi
+	kmod=$(ls /lib/modules/"$k"/kernel/net/netfilter/nf_conntrack_ftp.ko* 2>/dev/null)
+	if [ -z "$kmod" ]; then
+		result skip "$k: the check catches the kernel's global lock" "no kernel module"
+	elif ! scripts/global-state-check.sh "$kmod" > /dev/null; then
+		result ok "$k: the check catches the kernel's global lock"
+	else
+		result fail "$k: the check catches the kernel's global lock"
+	fi
+done
+
 # The kernel's coding style and kernel-doc.
 log=$logdir/style.log
 if ./scripts/style-check.sh > "$log" 2>&1; then

@@ -1,0 +1,58 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# usage: global-state-check.sh MODULE.ko[.xz]
+#
+# No global lock and no global buffer on the packet path: every object of
+# static storage in the module must be one of the read-mostly ones below
+# (configuration, registration), and none may be a lock or a buffer.  A
+# new global fails this check until it is added here with its reason.
+# Run against the kernel's own nf_conntrack_ftp.ko it fails (nf_ftp_lock,
+# ftp_buffer): check.sh uses that to show the check can fail.
+set -u
+ko=$1
+
+allowed='
+loose		module parameter, read with READ_ONCE
+pairing		module parameter, read with READ_ONCE
+min_port	module parameter, read with READ_ONCE
+ports		module parameter, used at load time only
+ports_c		module parameter, used at load time only
+ftp_helpers	helper registration, written at load time only
+ftp_nr_helpers	helper registration, written at load time only
+nf_ftp_net_id	per-namespace registration
+nf_ftp_net_ops	per-namespace registration
+nf_ftp_nat_hook	RCU pointer, written when nf_nat_ftp loads and unloads
+ftp_exiting	written once, at module exit
+nat_helper_ftp	NAT helper registration (nf_nat_ftp)
+'
+
+tmp=$(mktemp)
+trap 'rm -f "$tmp"' EXIT
+case $ko in
+*.xz)	xz -dc "$ko" > "$tmp" ;;
+*.zst)	zstd -qdc "$ko" > "$tmp" ;;
+*)	cp "$ko" "$tmp" ;;
+esac
+
+bad=0
+while read -r _ size type name; do
+	case $type in
+	[bBdD]) ;;
+	*) continue ;;
+	esac
+	case $name in
+	__this_module|__UNIQUE_ID_*|__param_*|__key.*|_note_*) continue ;;
+	esac
+	case $name in
+	*lock*|*buffer*|*buf)
+		echo "$ko: global $name (0x$size bytes) looks like a lock or buffer"
+		bad=1
+		continue ;;
+	esac
+	if ! printf '%s\n' "$allowed" | grep -q -E "^$name[[:space:]]"; then
+		echo "$ko: global $name (0x$size bytes) is not known to be off the packet path"
+		bad=1
+	fi
+done < <(nm -S "$tmp" | awk 'NF == 4')
+exit $bad
