@@ -572,6 +572,42 @@ static void ftp_keep_tail(struct sk_buff *skb, unsigned int protoff,
 }
 
 /*
+ * While a line is held back (FTP_F_STRIP), the receiver cannot
+ * acknowledge its bytes, so the sender retransmits them (tail loss probe,
+ * then timeout), and a copy let through would land where the rewritten
+ * line is to go.  Cut from this segment whatever lies in the held-back
+ * range, the last held[dir] bytes before next_seq[dir].  Called before
+ * ftp_new_data(); returns how many bytes were cut (all before the new
+ * data, if any).  Once the line has gone out, late copies map before the
+ * receiver's window through the recorded sequence adjustment.
+ */
+static unsigned int ftp_restrip(struct sk_buff *skb, unsigned int protoff,
+				unsigned int dataoff, u32 seq, struct nf_conn *ct,
+				enum ip_conntrack_info ctinfo,
+				struct nf_ftp_ct *fc, bool *mangled)
+{
+	enum nf_ftp_dir dir = ftp_dir(ctinfo);
+	unsigned int len = skb->len - dataoff;
+	u32 end = fc->next_seq[dir];
+	u32 from = end - fc->st.held[dir];
+	s32 a, b;
+	int delta;
+
+	if (!(fc->st.flags & FTP_F_STRIP(dir)) || !fc->st.held[dir] ||
+	    !(fc->st.flags & FTP_F_SEQ(dir)))
+		return 0;
+	/* The part of [from, end) in this segment, as offsets into it. */
+	a = max_t(s32, (s32)(from - seq), 0);
+	b = min_t(s32, (s32)(end - seq), (s32)len);
+	if (b <= a)
+		return 0;
+	if (!ftp_splice(skb, protoff, ct, ctinfo, a, b - a, NULL, 0, &delta))
+		return 0;
+	*mangled = true;
+	return b - a;
+}
+
+/*
  * A retransmission of the segment whose line we NATed last: the receiver
  * may never have seen our rewrite, so do it again, the same way (the
  * expectation it registers replaces the identical one, and the sequence
@@ -615,7 +651,7 @@ static void ftp_process(struct sk_buff *skb, unsigned int protoff,
 {
 	enum nf_ftp_dir dir = ftp_dir(ctinfo);
 	struct net *net = nf_ct_net(ct);
-	unsigned int overflows = 0;
+	unsigned int overflows = 0, len, cut;
 	bool mangled = false, at_line_start;
 	struct nf_ftp_policy pol;
 	union nf_ftp_addr sender;
@@ -630,12 +666,17 @@ static void ftp_process(struct sk_buff *skb, unsigned int protoff,
 	at_line_start = !fc->st.held[dir] &&
 			!(fc->st.flags & (NF_FTP_F_DISCARD(dir) |
 					  NF_FTP_F_RESYNC(dir)));
-	skip = ftp_new_data(ct, fc, dir, seq, skb->len - dataoff);
+	len = skb->len - dataoff;
+	cut = ftp_restrip(skb, protoff, dataoff, seq, ct, ctinfo, fc,
+			  &mangled);
+	skip = ftp_new_data(ct, fc, dir, seq, len);
 	if (skip < 0) {
-		ftp_replay(skb, protoff, dataoff, seq, ct, ctinfo, fc);
+		if (!cut)
+			ftp_replay(skb, protoff, dataoff, seq, ct, ctinfo, fc);
 		return;
 	}
-	pos = skip;
+	/* The cut bytes were all before the new data. */
+	pos = skip - cut;
 
 	if (nf_ftp_tls_segment(&fc->st, (const char *)skb->data + dataoff + pos,
 			       skb->len - dataoff - pos)) {
