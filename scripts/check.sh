@@ -11,6 +11,7 @@
 #   TESTS="nat.sh ..."           VM selftests to run (default: all)
 #   FUZZ_SECONDS=N               fuzz run length (default 30)
 #   SKIP_DEPS=1                  do not check/install packages
+#   VM=0                         skip the VM selftests
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
@@ -160,7 +161,8 @@ run_kernel()	# run_kernel KVER: every VM test on one kernel
 	done
 }
 pids=
-for k in $kvers; do
+[ "${VM:-1}" = 0 ] && kvers_vm= || kvers_vm=$kvers
+for k in $kvers_vm; do
 	if [ ! -e "/boot/vmlinuz-$k" ]; then
 		result skip "vm $k" "no /boot/vmlinuz-$k"
 		continue
@@ -169,7 +171,7 @@ for k in $kvers; do
 	pids="$pids $!"
 done
 [ -n "$pids" ] && wait $pids
-for k in $kvers; do
+for k in $kvers_vm; do
 	[ -e "/boot/vmlinuz-$k" ] || continue
 	for t in $tests; do
 		log=$logdir/vm-$k-${t%.sh}.log
