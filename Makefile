@@ -79,7 +79,9 @@ check:
 	./scripts/check.sh
 
 demo:
-	./scripts/demo.sh
+	@if [ -x scripts/demo.sh ]; then ./scripts/demo.sh; else \
+		echo "make demo: not available yet (scripts/demo.sh is still being written)" >&2; \
+		exit 1; fi
 
 bench:
 	./scripts/bench.sh
