@@ -237,12 +237,17 @@ static void ftp_set_held(struct nf_ftp_ct *fc, struct nf_ftp_held *h)
 	fc->held = (unsigned long)h | BIT(FTP_LOCK_BIT);
 }
 
+/* Free the hold buffer; whatever it held must be given up already. */
 static void ftp_drop_held(struct nf_ftp_ct *fc)
 {
 	kfree(ftp_held(fc));
 	ftp_set_held(fc, NULL);
-	fc->st.held[0] = 0;
-	fc->st.held[1] = 0;
+}
+
+/* Does @dir keep bytes in the hold buffer (not just count them)? */
+static bool ftp_buffered(const struct nf_ftp_ct *fc, enum nf_ftp_dir dir)
+{
+	return fc->st.held[dir] && !(fc->st.flags & NF_FTP_F_IGNORE(dir));
 }
 
 static enum nf_ftp_dir ftp_dir(enum ip_conntrack_info ctinfo)
@@ -651,7 +656,7 @@ static void ftp_process(struct sk_buff *skb, unsigned int protoff,
 {
 	enum nf_ftp_dir dir = ftp_dir(ctinfo);
 	struct net *net = nf_ct_net(ct);
-	unsigned int overflows = 0, len, cut;
+	unsigned int overflows = 0, lines = 0, len, cut;
 	bool mangled = false, at_line_start;
 	struct nf_ftp_policy pol;
 	union nf_ftp_addr sender;
@@ -707,12 +712,17 @@ static void ftp_process(struct sk_buff *skb, unsigned int protoff,
 					      ctinfo, fc, mangled);
 			break;
 		}
+		if (!line.text) {
+			/* the end of a line passed over: nothing to parse */
+			lines++;
+			continue;
+		}
 		if (line.start < 0 && (fc->st.flags & FTP_F_STRIP(dir))) {
 			/* The first -start bytes never went out. */
 			stripped = -line.start;
 			fc->st.flags &= ~FTP_F_STRIP(dir);
 		}
-		nf_ftp_stat_inc(net, NF_FTP_STAT_LINES);
+		lines++;
 		v = nf_ftp_process_line(&fc->st, dir, line.text, line.len,
 					family, &sender, &pol, &m);
 		if (v == NF_FTP_V_REFUSE)
@@ -746,13 +756,86 @@ static void ftp_process(struct sk_buff *skb, unsigned int protoff,
 			break;
 		}
 	}
+	if (lines)
+		ftp_stat_add(net, NF_FTP_STAT_LINES, lines);
 	if (overflows)
 		ftp_stat_add(net, NF_FTP_STAT_REFUSED + NF_FTP_R_OVERFLOW,
 			     overflows);
 
 	h = ftp_held(fc);
-	if (h && !fc->st.held[0] && !fc->st.held[1])
+	if (h && !ftp_buffered(fc, 0) && !ftp_buffered(fc, 1))
 		ftp_drop_held(fc);
+}
+
+/*
+ * The fast path, for the bulk of a control connection: a client segment
+ * that continues the stream in order, with no line held in a buffer, and
+ * in which no PORT or EPRT line (nor the start of one) is due, is scanned
+ * where it lies, piece by piece of the skb, without linearizing or
+ * copying it (see nf_ftp_scan()).  Anything else, or anything the scan
+ * finds it cannot finish, is left untouched for ftp_process().
+ */
+static bool ftp_scan_segment(struct sk_buff *skb, unsigned int dataoff,
+			     u32 seq, struct nf_conn *ct,
+			     enum ip_conntrack_info ctinfo,
+			     struct nf_ftp_ct *fc)
+{
+	const enum nf_ftp_dir dir = NF_FTP_CLIENT;
+	unsigned int consumed = 0, n;
+	struct skb_seq_state ss;
+	struct nf_ftp_scan sc;
+	struct nf_ftp_held *h;
+	struct net *net;
+	const u8 *data;
+	int ret = 0;
+
+	if (ftp_dir(ctinfo) != dir ||
+	    (fc->st.flags & (FTP_F_SEQ(dir) | FTP_F_STRIP(dir))) !=
+	    FTP_F_SEQ(dir) || seq != fc->next_seq[dir])
+		return false;
+
+	h = ftp_held(fc);
+	nf_ftp_scan_begin(&sc, &fc->st, h ? h->buf[dir] : NULL,
+			  ftp_family(ct));
+	skb_prepare_seq_read(skb, dataoff, skb->len, &ss);
+	while ((n = skb_seq_read(consumed, &data, &ss)) != 0) {
+		ret = nf_ftp_scan(&sc, (const char *)data, n);
+		if (ret) {
+			skb_abort_seq_read(&ss);
+			break;
+		}
+		consumed += n;
+	}
+	if (ret)
+		return false;
+	if (nf_ftp_scan_tail(&sc)) {
+		/* Under NAT, held lines are ftp_keep_tail()'s business. */
+		if (ftp_nat(ct))
+			return false;
+		if (!h) {
+			if (READ_ONCE(ftp_exiting))
+				return false;
+			h = kmalloc(sizeof(*h), GFP_ATOMIC);
+			if (!h)
+				return false;
+			ftp_set_held(fc, h);
+		}
+	}
+	if (nf_ftp_scan_end(&sc, &fc->st, h ? h->buf[dir] : NULL))
+		return false;
+
+	fc->next_seq[dir] = seq + (skb->len - dataoff);
+	net = nf_ct_net(ct);
+	if (sc.lines)
+		ftp_stat_add(net, NF_FTP_STAT_LINES, sc.lines);
+	if (sc.overflows)
+		ftp_stat_add(net, NF_FTP_STAT_REFUSED + NF_FTP_R_OVERFLOW,
+			     sc.overflows);
+	if (fc->st.held[dir])
+		nf_ftp_stat_inc(net, NF_FTP_STAT_PARTIAL);
+	if (h && !ftp_buffered(fc, 0) && !ftp_buffered(fc, 1))
+		ftp_drop_held(fc);
+	return true;
 }
 
 static int ftp_help(struct sk_buff *skb, unsigned int protoff,
@@ -776,15 +859,19 @@ static int ftp_help(struct sk_buff *skb, unsigned int protoff,
 		return NF_ACCEPT;
 	seq = ntohl(th->seq);
 
-	/*
-	 * Parse in place.  Nothing has been looked at yet, so if this fails
-	 * the sender's retransmission gets the same treatment later.
-	 */
-	if (unlikely(skb_linearize(skb)))
-		return NF_DROP;
-
 	fc = ftp_lock(ct);
-	ftp_process(skb, protoff, dataoff, seq, ct, ctinfo, fc);
+	if (!ftp_scan_segment(skb, dataoff, seq, ct, ctinfo, fc)) {
+		/*
+		 * Parse in place.  Nothing has been looked at yet, so if
+		 * this fails the sender's retransmission gets the same
+		 * treatment later.
+		 */
+		if (unlikely(skb_linearize(skb))) {
+			ftp_unlock(fc);
+			return NF_DROP;
+		}
+		ftp_process(skb, protoff, dataoff, seq, ct, ctinfo, fc);
+	}
 	ftp_unlock(fc);
 	return NF_ACCEPT;
 }

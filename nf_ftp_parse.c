@@ -45,6 +45,8 @@
 			 NF_FTP_F_DISCARD(NF_FTP_SERVER) |	\
 			 NF_FTP_F_RESYNC(NF_FTP_CLIENT) |	\
 			 NF_FTP_F_RESYNC(NF_FTP_SERVER) |	\
+			 NF_FTP_F_IGNORE(NF_FTP_CLIENT) |	\
+			 NF_FTP_F_IGNORE(NF_FTP_SERVER) |	\
 			 NF_FTP_F_PASV | NF_FTP_F_EPSV |	\
 			 NF_FTP_F_AUTH | NF_FTP_F_TLS)
 
@@ -128,26 +130,38 @@ static bool ftp_at_end(struct ftp_cur *c)
 	return c->i == c->len;
 }
 
+/* Index of the first byte set in an exact zero-byte mask (see below). */
+static unsigned int ftp_first_byte(u64 mask)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	return __builtin_clzll(mask) >> 3;
+#else
+	return __builtin_ctzll(mask) >> 3;
+#endif
+}
+
 /* Index of the first @ch at or after @from, or @len if there is none. */
 static unsigned int ftp_find(const unsigned char *s, unsigned int from,
 			     unsigned int len, unsigned char ch)
 {
-	const u64 ones = 0x0101010101010101ULL;
-	const u64 highs = 0x8080808080808080ULL;
-	const u64 pattern = ones * ch;
+	const u64 lows = 0x7f7f7f7f7f7f7f7fULL;
+	const u64 pattern = 0x0101010101010101ULL * ch;
 
 	/*
-	 * Eight bytes at a time: w has a zero byte (a byte equal to ch
-	 * before the xor) exactly when (w - ones) & ~w & highs is nonzero.
-	 * The byte loop below then finds it within those eight.
+	 * Eight bytes at a time.  After the xor, a byte is zero where ch
+	 * was; ((x & lows) + lows) | x has a byte's top bit set exactly when
+	 * the byte is not zero, without carries between bytes, so the mask
+	 * marks the matches exactly and the first one is found by counting
+	 * zero bits.
 	 */
-	while (len - from >= 8 && from < len) {
-		u64 w;
+	while (from < len && len - from >= 8) {
+		u64 w, mask;
 
 		memcpy(&w, s + from, sizeof(w));
 		w ^= pattern;
-		if ((w - ones) & ~w & highs)
-			break;
+		mask = ~(((w & lows) + lows) | w | lows);
+		if (mask)
+			return from + ftp_first_byte(mask);
 		from += 8;
 	}
 	while (from < len && s[from] != ch)
@@ -753,8 +767,41 @@ enum nf_ftp_verdict nf_ftp_process_line(struct nf_ftp_state *st,
 static void ftp_skip(struct nf_ftp_state *st, enum nf_ftp_dir dir, u16 flag)
 {
 	st->held[dir] = 0;
-	st->flags &= ~(NF_FTP_F_DISCARD(dir) | NF_FTP_F_RESYNC(dir));
+	st->flags &= ~(NF_FTP_F_DISCARD(dir) | NF_FTP_F_RESYNC(dir) |
+		       NF_FTP_F_IGNORE(dir));
 	st->flags |= flag;
+}
+
+/*
+ * The rest of a line passed over (NF_FTP_F_IGNORE): count its bytes; at
+ * its newline hand back an empty line to be counted (see
+ * nf_ftp_next_line()); past NF_FTP_LINE_MAX drop it as any other.
+ * Returns what nf_ftp_next_line() is to return, or -1 to go on after a
+ * dropped line.
+ */
+static int ftp_pass_over(struct nf_ftp_state *st, enum nf_ftp_dir dir,
+			 unsigned int nl, unsigned int len, unsigned int *pos,
+			 struct nf_ftp_line *line, unsigned int *overflows)
+{
+	unsigned int h = st->held[dir], n = nl - *pos;
+
+	if (n >= NF_FTP_LINE_MAX - h) {
+		ftp_skip(st, dir, nl == len ? NF_FTP_F_DISCARD(dir) : 0);
+		if (overflows)
+			(*overflows)++;
+		*pos = nl == len ? len : nl + 1;
+		return nl == len ? 0 : -1;
+	}
+	*pos = nl == len ? len : nl + 1;
+	if (nl == len) {
+		st->held[dir] = h + n;
+		return 0;
+	}
+	ftp_skip(st, dir, 0);
+	line->text = NULL;
+	line->len = 0;
+	line->start = -(int)h;
+	return 1;
 }
 
 /**
@@ -792,12 +839,21 @@ int nf_ftp_next_line(struct nf_ftp_state *st, enum nf_ftp_dir dir,
 
 	if ((unsigned int)dir > NF_FTP_SERVER || len > FTP_SEG_MAX)
 		return 0;
-	if (st->held[dir] >= NF_FTP_LINE_MAX || (st->held[dir] && !hold))
+	if (st->held[dir] >= NF_FTP_LINE_MAX ||
+	    (st->held[dir] && !hold && !(st->flags & NF_FTP_F_IGNORE(dir))))
 		ftp_skip(st, dir, NF_FTP_F_RESYNC(dir));	/* corrupt */
 
 	while (*pos < len) {
 		p = *pos;
 		nl = ftp_find((const unsigned char *)data, p, len, '\n');
+		if (st->flags & NF_FTP_F_IGNORE(dir)) {
+			int ret = ftp_pass_over(st, dir, nl, len, pos, line,
+						overflows);
+
+			if (ret >= 0)
+				return ret;
+			continue;
+		}
 		if (nl == len) {
 			if (st->flags & skip)
 				*pos = len;
@@ -857,7 +913,8 @@ int nf_ftp_hold(struct nf_ftp_state *st, enum nf_ftp_dir dir, char *hold,
 
 	if ((unsigned int)dir > NF_FTP_SERVER || !len)
 		return 0;
-	if (st->flags & (NF_FTP_F_DISCARD(dir) | NF_FTP_F_RESYNC(dir)))
+	if (st->flags & (NF_FTP_F_DISCARD(dir) | NF_FTP_F_RESYNC(dir) |
+			 NF_FTP_F_IGNORE(dir)))
 		return 0;
 	h = st->held[dir];
 	if (!hold || h >= NF_FTP_LINE_MAX) {
@@ -890,6 +947,288 @@ void nf_ftp_resync(struct nf_ftp_state *st, enum nf_ftp_dir dir)
 	ftp_skip(st, dir, NF_FTP_F_RESYNC(dir));
 	if (dir == NF_FTP_SERVER)
 		st->mlcode = 0;
+}
+
+/* Modes of struct nf_ftp_scan. */
+enum {
+	FTP_SCAN_START,		/* at the start of a line */
+	FTP_SCAN_VERB,		/* its first bytes, split between pieces */
+	FTP_SCAN_PASS,		/* passing over a line that cannot matter */
+	FTP_SCAN_GATHER,	/* gathering a PASV, EPSV or AUTH line */
+	FTP_SCAN_SKIP,		/* skipping to the next newline */
+	FTP_SCAN_FULL,		/* the segment needs the full path */
+};
+
+/* Four bytes as a native u32 loaded from memory holding a, b, c, d. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define FTP_W4(a, b, c, d) \
+	((u32)(a) << 24 | (u32)(b) << 16 | (u32)(c) << 8 | (u32)(d))
+#else
+#define FTP_W4(a, b, c, d) \
+	((u32)(d) << 24 | (u32)(c) << 16 | (u32)(b) << 8 | (u32)(a))
+#endif
+/* Or-ed in, folds ASCII letters to lower case (and nothing else to one). */
+#define FTP_FOLD	0x20
+#define FTP_FOLD4	0x20202020U
+
+/*
+ * The client verbs nf_ftp_parse_line() looks for, folded: PORT and EPRT
+ * need the full path, PASV, EPSV and AUTH are parsed by the scan.
+ */
+static const char ftp_scan_verbs[5][5] = {
+	"port", "eprt", "pasv", "epsv", "auth"
+};
+
+/* What a line whose first four bytes, folded, are @v may be. */
+static u8 ftp_scan_verb(u32 v)
+{
+	if (v == FTP_W4('p', 'o', 'r', 't') || v == FTP_W4('e', 'p', 'r', 't'))
+		return FTP_SCAN_FULL;
+	if (v == FTP_W4('p', 'a', 's', 'v') ||
+	    v == FTP_W4('e', 'p', 's', 'v') || v == FTP_W4('a', 'u', 't', 'h'))
+		return FTP_SCAN_GATHER;
+	return FTP_SCAN_PASS;
+}
+
+/* May a line starting with the @n bytes @b be one of the verbs? */
+static bool ftp_scan_prefix(const unsigned char *b, unsigned int n)
+{
+	unsigned int k, j;
+
+	for (k = 0; k < ARRAY_SIZE(ftp_scan_verbs); k++) {
+		for (j = 0; j < n; j++)
+			if ((b[j] | FTP_FOLD) != (unsigned char)ftp_scan_verbs[k][j])
+				break;
+		if (j == n)
+			return true;
+	}
+	return false;
+}
+
+/* The mode for a line of which the @n bytes in sc->buf are known. */
+static u8 ftp_scan_known(struct nf_ftp_scan *sc, unsigned int n)
+{
+	u32 v;
+
+	if (!ftp_scan_prefix(sc->buf, n < 4 ? n : 4)) {
+		sc->linelen = n;
+		return FTP_SCAN_PASS;
+	}
+	if (n < 4)
+		return FTP_SCAN_VERB;
+	memcpy(&v, sc->buf, sizeof(v));
+	return ftp_scan_verb(v | FTP_FOLD4);
+}
+
+/**
+ * nf_ftp_scan_begin() - start scanning a client segment in pieces
+ * @sc: scan state
+ * @st: connection state (only read)
+ * @hold: the client's hold buffer, or NULL if there is none
+ * @family: the control connection's family
+ *
+ * A line held in @hold is taken over if it is short enough.  A
+ * connection in TLS, or with a longer line held, needs the full path:
+ * the scan then fails at once.
+ */
+void nf_ftp_scan_begin(struct nf_ftp_scan *sc, const struct nf_ftp_state *st,
+		       const char *hold, u8 family)
+{
+	const enum nf_ftp_dir dir = NF_FTP_CLIENT;
+	unsigned int held = st->held[dir];
+
+	sc->family = family;
+	sc->have = 0;
+	sc->set = 0;
+	sc->skip = st->flags & (NF_FTP_F_DISCARD(dir) | NF_FTP_F_RESYNC(dir));
+	sc->linelen = 0;
+	sc->lines = 0;
+	sc->overflows = 0;
+	if (st->flags & NF_FTP_F_TLS) {
+		sc->mode = FTP_SCAN_FULL;
+	} else if (sc->skip) {
+		sc->mode = FTP_SCAN_SKIP;
+	} else if (st->flags & NF_FTP_F_IGNORE(dir)) {
+		sc->mode = FTP_SCAN_PASS;
+		sc->linelen = held;
+	} else if (!held) {
+		sc->mode = FTP_SCAN_START;
+	} else if (held <= NF_FTP_SCAN_LINE && hold) {
+		memcpy(sc->buf, hold, held);
+		sc->have = held;
+		sc->mode = ftp_scan_known(sc, held);
+	} else {
+		sc->mode = FTP_SCAN_FULL;
+	}
+}
+
+/* A PASV, EPSV or AUTH line is complete in sc->buf: what it sets. */
+static void ftp_scan_line(struct nf_ftp_scan *sc)
+{
+	unsigned int n = sc->have;
+	struct nf_ftp_match m;
+
+	if (n && sc->buf[n - 1] == '\r')
+		n--;
+	nf_ftp_parse_line((const char *)sc->buf, n, NF_FTP_CLIENT, sc->family,
+			  &m);
+	if (m.kind == NF_FTP_K_PASV)
+		sc->set |= NF_FTP_F_PASV;
+	else if (m.kind == NF_FTP_K_EPSV)
+		sc->set |= NF_FTP_F_EPSV;
+	else if (m.kind == NF_FTP_K_AUTH)
+		sc->set |= NF_FTP_F_AUTH;
+}
+
+/**
+ * nf_ftp_scan() - scan the next piece of a client segment
+ * @sc: scan state from nf_ftp_scan_begin()
+ * @data: the piece
+ * @len: its length
+ *
+ * Lines are told apart by their first four bytes, loaded at once; a line
+ * that cannot matter is passed over to its newline, eight bytes at a
+ * time.  The same lines are counted, and dropped as over-long, as by
+ * nf_ftp_next_line() and nf_ftp_hold().
+ *
+ * Return: 0 to go on with the next piece, -1 when the segment needs the
+ * full path (the scan is then over).
+ */
+int nf_ftp_scan(struct nf_ftp_scan *sc, const char *data, unsigned int len)
+{
+	const unsigned char *s = (const unsigned char *)data;
+	unsigned int i = 0, nl, n;
+	u32 v;
+
+	while (i < len) {
+		switch (sc->mode) {
+		case FTP_SCAN_START:
+			sc->linelen = 0;
+			sc->have = 0;
+			if (len - i >= 4) {
+				memcpy(&v, s + i, sizeof(v));
+				sc->mode = ftp_scan_verb(v | FTP_FOLD4);
+			} else {
+				sc->mode = FTP_SCAN_VERB;
+			}
+			break;
+		case FTP_SCAN_VERB:
+			if (s[i] == '\n') {
+				/* shorter than any verb */
+				sc->lines++;
+				sc->mode = FTP_SCAN_START;
+				i++;
+				break;
+			}
+			sc->buf[sc->have++] = s[i++];
+			sc->mode = ftp_scan_known(sc, sc->have);
+			break;
+		case FTP_SCAN_PASS:
+			nl = ftp_find(s, i, len, '\n');
+			n = nl - i;
+			if (n >= NF_FTP_LINE_MAX - sc->linelen) {
+				sc->overflows++;
+				if (nl == len) {
+					sc->skip = NF_FTP_F_DISCARD(NF_FTP_CLIENT);
+					sc->mode = FTP_SCAN_SKIP;
+					return 0;
+				}
+			} else if (nl == len) {
+				sc->linelen += n;
+				return 0;
+			} else {
+				sc->lines++;
+			}
+			sc->mode = FTP_SCAN_START;
+			i = nl + 1;
+			break;
+		case FTP_SCAN_GATHER:
+			nl = ftp_find(s, i, len, '\n');
+			n = nl - i;
+			if (n > NF_FTP_SCAN_LINE - (unsigned int)sc->have) {
+				sc->mode = FTP_SCAN_FULL;
+				return -1;
+			}
+			memcpy(sc->buf + sc->have, s + i, n);
+			sc->have += n;
+			if (nl == len)
+				return 0;
+			ftp_scan_line(sc);
+			sc->lines++;
+			sc->mode = FTP_SCAN_START;
+			i = nl + 1;
+			break;
+		case FTP_SCAN_SKIP:
+			nl = ftp_find(s, i, len, '\n');
+			if (nl == len)
+				return 0;
+			sc->skip = 0;
+			sc->mode = FTP_SCAN_START;
+			i = nl + 1;
+			break;
+		default:
+			return -1;
+		}
+	}
+	return sc->mode == FTP_SCAN_FULL ? -1 : 0;
+}
+
+/**
+ * nf_ftp_scan_tail() - how many bytes a finished scan leaves to hold
+ * @sc: scan state, after nf_ftp_scan() returned 0 for every piece
+ *
+ * Return: the length of an unfinished line that may still matter (the
+ * first bytes of a verb, a PASV, EPSV or AUTH line); nf_ftp_scan_end()
+ * needs a hold buffer for it.  0 when there is none.
+ */
+unsigned int nf_ftp_scan_tail(const struct nf_ftp_scan *sc)
+{
+	if (sc->mode == FTP_SCAN_VERB || sc->mode == FTP_SCAN_GATHER)
+		return sc->have;
+	return 0;
+}
+
+/**
+ * nf_ftp_scan_end() - apply a finished scan
+ * @sc: scan state, after nf_ftp_scan() returned 0 for every piece
+ * @st: connection state
+ * @hold: the client's hold buffer (NF_FTP_LINE_MAX bytes), or NULL
+ *
+ * A tail that is no line to look at is passed over from now on
+ * (NF_FTP_F_IGNORE, its bytes counted in held); one that may still be
+ * (see nf_ftp_scan_tail()) is kept in @hold.
+ *
+ * Return: 0 when @st is updated; -1, with @st and @hold untouched, when
+ * the segment needs the full path (or there is a tail and no @hold).
+ */
+int nf_ftp_scan_end(struct nf_ftp_scan *sc, struct nf_ftp_state *st,
+		    char *hold)
+{
+	const enum nf_ftp_dir dir = NF_FTP_CLIENT;
+	u16 flags = st->flags & ~(NF_FTP_F_DISCARD(dir) | NF_FTP_F_RESYNC(dir) |
+				  NF_FTP_F_IGNORE(dir));
+
+	switch (sc->mode) {
+	case FTP_SCAN_START:
+	case FTP_SCAN_SKIP:
+		st->held[dir] = 0;
+		break;
+	case FTP_SCAN_PASS:
+		st->held[dir] = sc->linelen;
+		flags |= NF_FTP_F_IGNORE(dir);
+		break;
+	case FTP_SCAN_VERB:
+	case FTP_SCAN_GATHER:
+		if (!hold)
+			return -1;
+		memcpy(hold, sc->buf, sc->have);
+		st->held[dir] = sc->have;
+		break;
+	default:
+		return -1;
+	}
+	st->flags = flags | sc->skip | sc->set;
+	return 0;
 }
 
 /**

@@ -94,12 +94,18 @@ struct nf_ftp_match {
 /* Per-direction flags in struct nf_ftp_state.flags. */
 #define NF_FTP_F_DISCARD(d)	(0x0001 << (d))	/* skipping an over-long line */
 #define NF_FTP_F_RESYNC(d)	(0x0004 << (d))	/* skip to the next newline */
+/*
+ * Passing over a line that cannot matter (its first bytes are no verb we
+ * look for): held[d] counts its bytes so far, none of them are kept.
+ * Set only by nf_ftp_scan_end(); nf_ftp_next_line() finishes such a line.
+ */
+#define NF_FTP_F_IGNORE(d)	(0x4000 << (d))
 /* Session flags. */
 #define NF_FTP_F_PASV		0x0010	/* client sent PASV, no 227 yet */
 #define NF_FTP_F_EPSV		0x0020	/* client sent EPSV, no 229 yet */
 #define NF_FTP_F_AUTH		0x0040	/* client sent AUTH, no answer yet */
 #define NF_FTP_F_TLS		0x0080	/* control channel is encrypted */
-/* Bits 0x0100..0x8000 are the caller's (the module keeps its own there). */
+/* Bits 0x0100..0x3fff are the caller's (the module keeps its own there). */
 #define NF_FTP_F_USER_SHIFT	8
 
 /*
@@ -149,6 +155,8 @@ struct nf_ftp_line {
  * it to nf_ftp_hold() (after making sure @hold exists) or drops it.
  * A line that continues a held prefix is assembled in @hold.  Lines that
  * lie entirely inside @data are returned in place, without copying.
+ * The end of a line passed over (NF_FTP_F_IGNORE) comes back with
+ * line->text NULL and line->len 0: count it, there is nothing to parse.
  */
 int nf_ftp_next_line(struct nf_ftp_state *st, enum nf_ftp_dir dir,
 		     char *hold, const char *data, unsigned int len,
@@ -207,6 +215,60 @@ enum nf_ftp_verdict nf_ftp_process_line(struct nf_ftp_state *st,
 					u8 family, const union nf_ftp_addr *sender,
 					const struct nf_ftp_policy *pol,
 					struct nf_ftp_match *m);
+
+/*
+ * The fast path for the client direction, for callers whose segment is
+ * not contiguous (an skb's pages): scan it in pieces, without copying,
+ * and apply the result only if nothing in it needs more than flag
+ * updates.  Lines whose first four bytes are none of PORT, EPRT, PASV,
+ * EPSV and AUTH (any case) cannot matter to nf_ftp_parse_line() and are
+ * only counted; PASV, EPSV and AUTH lines are gathered (up to
+ * NF_FTP_SCAN_LINE bytes) and parsed; an unfinished one is held.  A PORT
+ * or EPRT line, or a longer PASV/EPSV/AUTH line, ends the scan: the
+ * caller then handles the whole segment with nf_ftp_next_line() and
+ * friends, as if the scan had not been tried.
+ */
+#define NF_FTP_SCAN_LINE	64
+
+struct nf_ftp_scan {
+	u8 family;
+	u8 mode;		/* private */
+	u8 have;		/* bytes in buf */
+	u16 set;		/* session flags the segment sets */
+	u16 skip;		/* skipping flags left at its end */
+	unsigned int linelen;	/* bytes of the current line before here */
+	unsigned int lines;	/* complete lines examined */
+	unsigned int overflows;	/* over-long lines dropped */
+	unsigned char buf[NF_FTP_SCAN_LINE];
+};
+
+/*
+ * nf_ftp_scan_begin - start scanning a client segment.  @st is only read:
+ * nothing changes until nf_ftp_scan_end() succeeds.
+ */
+void nf_ftp_scan_begin(struct nf_ftp_scan *sc, const struct nf_ftp_state *st,
+		       const char *hold, u8 family);
+
+/*
+ * nf_ftp_scan - scan the next @len bytes of the segment.  Returns 0 to go
+ * on, -1 when the segment needs the full path (stop scanning).
+ */
+int nf_ftp_scan(struct nf_ftp_scan *sc, const char *data, unsigned int len);
+
+/*
+ * nf_ftp_scan_tail - bytes of an unfinished line that may still matter,
+ * to be kept in the hold buffer by nf_ftp_scan_end(); 0 if none.
+ */
+unsigned int nf_ftp_scan_tail(const struct nf_ftp_scan *sc);
+
+/*
+ * nf_ftp_scan_end - apply a finished scan to @st (and @hold, the client's
+ * hold buffer, for a tail).  Returns 0 when done (sc->lines and
+ * sc->overflows are then to be counted), -1 when the segment needs the
+ * full path; @st and @hold are untouched then.
+ */
+int nf_ftp_scan_end(struct nf_ftp_scan *sc, struct nf_ftp_state *st,
+		    char *hold);
 
 /*
  * nf_ftp_tls_segment - decide what to do with a segment while the control

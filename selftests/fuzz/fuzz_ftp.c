@@ -4,11 +4,13 @@
  *
  * Input layout:
  *   byte 0      config: bit 0 IPv6, bit 1 loose, bit 2 pairing, bit 3 pass
- *               a NULL hold buffer while nothing is held, bits 4-7 go
- *               into the caller's flag bits (must survive untouched)
+ *               a NULL hold buffer while nothing is held, bits 4-5 go
+ *               into the caller's flag bits (must survive untouched),
+ *               bits 6-7 vary how the scan's pieces are cut
  *   bytes 1-2   min_port, little endian
  *   records     header byte: bit 0 direction (0 client, 1 server),
  *               bits 1-2 both set: nf_ftp_resync() before the segment,
+ *               bits 3-6: piece length for the client scan (0: whole),
  *               bit 7: the length is two bytes (little endian), else one;
  *               then the length, then that many bytes of payload (fewer
  *               if the input ends)
@@ -21,6 +23,12 @@
  * count and the overflow count.  The whole raw input is also fed to
  * nf_ftp_parse_line() directly, in both directions and families, and
  * dotted quads and IPv6 text are compared with inet_pton().
+ *
+ * A second connection state is driven the module's way: client segments
+ * through nf_ftp_scan() in pieces where it can, the rest as above.  After
+ * every segment both must agree: session and skipping flags, multi-line
+ * reply, held byte counts (the scan passes boring tails over instead of
+ * keeping them), lines examined and lines dropped as over-long.
  *
  * Any violated invariant calls abort().
  */
@@ -302,6 +310,17 @@ struct sim {
 	u16 user;
 	unsigned int overflows;		/* counted by nf_ftp_next_line() */
 	unsigned int hold_overflows;	/* returned by nf_ftp_hold() */
+	unsigned int lines;		/* returned by nf_ftp_next_line() */
+};
+
+/* The same connection, the module's way (scan first for the client). */
+struct fsim {
+	struct nf_ftp_state st;
+	char hold[2][NF_FTP_LINE_MAX];
+	unsigned int lines;
+	unsigned int overflows;
+	unsigned int pieces;		/* piece length, 0: whole segment */
+	unsigned int scanned;		/* segments the scan did */
 };
 
 static void check_line(struct sim *s, enum nf_ftp_dir dir, const char *text,
@@ -321,7 +340,7 @@ static void check_line(struct sim *s, enum nf_ftp_dir dir, const char *text,
 			dir ? 'S' : 'C', (int)len, text, v, m.kind, m.reason,
 			m.port, s->st.flags, s->st.mlcode);
 	CHECK(m.kind < __NF_FTP_K_MAX && m.reason < __NF_FTP_R_MAX);
-	CHECK((s->st.flags & 0xff00) == s->user);
+	CHECK((s->st.flags & 0x3f00) == s->user);
 	CHECK(s->st.mlcode == 0 ||
 	      (s->st.mlcode >= 100 && s->st.mlcode <= 599));
 	/* the line assembler's flags are not touched by line processing */
@@ -405,6 +424,7 @@ static void segment(struct sim *s, enum nf_ftp_dir dir, const char *data,
 		if (nf_ftp_next_line(&s->st, dir, hold, data, len, &pos,
 				     &line, &s->overflows) != 1)
 			break;
+		s->lines++;
 		CHECK(pos <= len && data[pos - 1] == '\n');
 		CHECK(ref_next(r, data, len, &rpos, expect, &elen, &estart));
 		CHECK(rpos == pos);
@@ -443,6 +463,92 @@ static void segment(struct sim *s, enum nf_ftp_dir dir, const char *data,
 	      (s->ref[1].n >= NF_FTP_LINE_MAX && !s->ref[1].skip));
 }
 
+/* Try the scan on a client segment; true if it took the segment. */
+static bool fsim_scan(struct sim *s, struct fsim *f, const char *data,
+		      unsigned int len)
+{
+	struct nf_ftp_state before = f->st;
+	char hold[NF_FTP_LINE_MAX];
+	struct nf_ftp_scan sc;
+	unsigned int at = 0, n;
+	int ret = 0;
+
+	nf_ftp_scan_begin(&sc, &f->st, f->hold[NF_FTP_CLIENT], s->family);
+	while (at < len && !ret) {
+		n = f->pieces && f->pieces < len - at ? f->pieces : len - at;
+		ret = nf_ftp_scan(&sc, data + at, n);
+		at += n;
+	}
+	CHECK(!memcmp(&before, &f->st, sizeof(before)));
+	memcpy(hold, f->hold[NF_FTP_CLIENT], sizeof(hold));
+	if (!ret)
+		ret = nf_ftp_scan_end(&sc, &f->st,
+				      len & 1 || !nf_ftp_scan_tail(&sc) ?
+				      f->hold[NF_FTP_CLIENT] : NULL);
+	if (ret) {
+		CHECK(ret == -1 && !memcmp(&before, &f->st, sizeof(before)));
+		CHECK(!memcmp(hold, f->hold[NF_FTP_CLIENT], sizeof(hold)));
+		return false;
+	}
+	if (nf_ftp_scan_tail(&sc))
+		CHECK(f->st.held[NF_FTP_CLIENT] == nf_ftp_scan_tail(&sc));
+	CHECK(sc.lines <= len && sc.overflows <= len);
+	f->lines += sc.lines;
+	f->overflows += sc.overflows;
+	f->scanned++;
+	if (verbose)
+		fprintf(stderr, "C: scanned %u bytes: %u lines, flags %#x\n",
+			len, sc.lines, f->st.flags);
+	return true;
+}
+
+static void fsim_segment(struct sim *s, struct fsim *f, enum nf_ftp_dir dir,
+			 const char *data, unsigned int len)
+{
+	struct nf_ftp_match m;
+	struct nf_ftp_line line;
+	unsigned int pos = 0;
+
+	if (nf_ftp_tls_segment(&f->st, data, len))
+		return;
+	if (dir == NF_FTP_CLIENT && fsim_scan(s, f, data, len))
+		return;
+	while (nf_ftp_next_line(&f->st, dir, f->hold[dir], data, len, &pos,
+				&line, &f->overflows) == 1) {
+		f->lines++;
+		if (!line.text) {
+			CHECK(dir == NF_FTP_CLIENT && !line.len);
+			continue;
+		}
+		nf_ftp_process_line(&f->st, dir, line.text, line.len,
+				    s->family, &s->sender[dir], &s->pol, &m);
+	}
+	if (nf_ftp_hold(&f->st, dir, f->hold[dir], data + pos, len - pos))
+		f->overflows++;
+}
+
+/* Both ways of driving the connection agree. */
+static void fsim_compare(const struct sim *s, const struct fsim *f)
+{
+	const u16 ign = NF_FTP_F_IGNORE(NF_FTP_CLIENT);
+	unsigned int k;
+
+	CHECK(!(f->st.flags & NF_FTP_F_IGNORE(NF_FTP_SERVER)));
+	CHECK((f->st.flags & ~ign) == s->st.flags);
+	CHECK(f->st.mlcode == s->st.mlcode);
+	CHECK(f->lines == s->lines);
+	CHECK(f->overflows == s->overflows + s->hold_overflows);
+	for (k = 0; k < 2; k++) {
+		CHECK(f->st.held[k] == s->st.held[k]);
+		if (k == NF_FTP_CLIENT && (f->st.flags & ign))
+			CHECK(f->st.held[k] > 0 &&
+			      !(f->st.flags & (NF_FTP_F_DISCARD(k) |
+					       NF_FTP_F_RESYNC(k))));
+		else
+			CHECK(!memcmp(f->hold[k], s->hold[k], f->st.held[k]));
+	}
+}
+
 static const char *const addr_text[2][2] = {
 	{ "192.0.2.10", "198.51.100.20" },
 	{ "2001:db8::10", "2001:db8::20" },
@@ -464,6 +570,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 int LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 {
 	static struct sim s;
+	static struct fsim f;
 	size_t i = 3;
 	unsigned int len, d;
 	uint8_t h, cfg;
@@ -486,8 +593,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 	s.pol.loose = cfg & 2;
 	s.pol.pairing = cfg & 4;
 	s.lazy = cfg & 8;
-	s.user = (cfg & 0xf0) << 8;
+	s.user = (cfg & 0x30) << 8;
 	s.st.flags = s.user;
+	memset(&f, 0, sizeof(f));
+	f.st.flags = s.user;
 	s.pol.min_port = in[1] | in[2] << 8;
 	for (d = 0; d < 2; d++) {
 		CHECK(inet_pton(s.family == NF_FTP_AF_INET ? AF_INET : AF_INET6,
@@ -506,7 +615,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 			len |= in[i++] << 8;
 		if (len > size - i)
 			len = size - i;
+		f.pieces = (h >> 3 & 15) << (cfg >> 6);
 		if ((h & 6) == 6) {
+			nf_ftp_resync(&f.st, h & 1);
 			nf_ftp_resync(&s.st, h & 1);
 			ref_drop(&s.ref[h & 1]);
 			s.ref[h & 1].skip = 1;
@@ -516,6 +627,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 		CHECK(seg);
 		memcpy(seg, in + i, len);
 		segment(&s, h & 1, seg, len);
+		fsim_segment(&s, &f, h & 1, seg, len);
+		fsim_compare(&s, &f);
 		free(seg);
 		i += len;
 	}

@@ -1289,6 +1289,164 @@ static void test_robust(void)
 	report("229 on a connection of unknown family refused (FAMILY)");
 }
 
+/* nf_ftp_scan(): one client segment cut into pieces of @piece bytes. */
+struct scase {
+	const char *desc;
+	u16 flags;		/* state before */
+	u16 held;
+	const char *seg;
+	int ret;		/* nf_ftp_scan_end(), or -1 for nf_ftp_scan() */
+	unsigned int lines, overflows;
+	u16 flags_after;	/* when ret == 0 */
+	u16 held_after;
+};
+
+#define IGN	NF_FTP_F_IGNORE(NF_FTP_CLIENT)
+#define DISC	NF_FTP_F_DISCARD(NF_FTP_CLIENT)
+#define RSYN	NF_FTP_F_RESYNC(NF_FTP_CLIENT)
+
+static const struct scase scases[] = {
+	{ "scan: boring lines counted", 0, 0, "NOOP\r\nTYPE I\r\nCWD /pub\r\n",
+	  0, 3, 0, 0, 0 },
+	{ "scan: PASV and EPSV set their flags", 0, 0,
+	  "NOOP\r\npasv\r\nEpSv\r\nPWD\n", 0, 4, 0,
+	  NF_FTP_F_PASV | NF_FTP_F_EPSV, 0 },
+	{ "scan: AUTH TLS sets AUTH", 0, 0, "auth tls\r\n", 0, 1, 0,
+	  NF_FTP_F_AUTH, 0 },
+	{ "scan: AUTH with an unknown mechanism sets nothing", 0, 0,
+	  "AUTH GSSAPI\r\n", 0, 1, 0, 0, 0 },
+	{ "scan: PASVX is no PASV", 0, 0, "PASVX\r\n", 0, 1, 0, 0, 0 },
+	{ "scan: PORT needs the full path", 0, 0, "NOOP\r\nPORT 1,2,3,4,5,6\r\n",
+	  -1, 0, 0, 0, 0 },
+	{ "scan: eprt (any case) needs the full path", 0, 0, "NOOP\r\neprt |1|",
+	  -1, 0, 0, 0, 0 },
+	{ "scan: a boring tail is passed over", 0, 0, "NOOP\r\nLIST -a", 0, 1,
+	  0, IGN, 7 },
+	{ "scan: a tail that may become PORT is held", 0, 0,
+	  "NOOP\r\nPO", 0, 1, 0, 0, 2 },
+	{ "scan: a PASV tail is held", 0, 0, "NOOP\r\nPASV\r", 0, 1, 0, 0, 5 },
+	{ "scan: a one-byte boring tail is passed over", 0, 0, "NOOP\r\nX", 0,
+	  1, 0, IGN, 1 },
+	{ "scan: a passed-over line ends, the next is looked at", IGN, 10,
+	  "yz\r\nPASV\r\n", 0, 2, 0, NF_FTP_F_PASV, 0 },
+	{ "scan: a passed-over line grows on", IGN, 10, "xyz", 0, 0, 0, IGN,
+	  13 },
+	{ "scan: a passed-over line overflows, then skips", IGN, 500,
+	  "0123456789ab", 0, 0, 1, DISC, 0 },
+	{ "scan: a passed-over line overflows at its newline", IGN, 500,
+	  "0123456789ab\r\nNOOP\r\n", 0, 1, 1, 0, 0 },
+	{ "scan: skipping (resync) to the first newline", RSYN, 0,
+	  "PORT 1,2,3,4,5,6\r\nNOOP\r\n", 0, 1, 0, 0, 0 },
+	{ "scan: skipping through a whole segment", DISC, 0, "PORT 1,2,3,4",
+	  0, 0, 0, DISC, 0 },
+	{ "scan: a held line is taken over", 0, 3, "V\r\n", 0, 1, 0,
+	  NF_FTP_F_PASV, 0 },
+	{ "scan: a held line that becomes PORT needs the full path", 0, 3,
+	  "T 1,2,3,4,5,6\r\n", -1, 0, 0, 0, 0 },
+	{ "scan: a held line that cannot matter is passed over", 0, 3,
+	  "X x\r\nNOOP", 0, 1, 0, IGN, 4 },
+	{ "scan: a long held line needs the full path", 0, 65, "\r\n", -1, 0,
+	  0, 0, 0 },
+	{ "scan: TLS needs the full path", NF_FTP_F_TLS, 0, "NOOP\r\n", -1, 0,
+	  0, 0, 0 },
+	{ "scan: short lines", 0, 0, "\n\r\nA\nAB\r\n", 0, 4, 0, 0, 0 },
+	{ "scan: a PASV line longer than NF_FTP_SCAN_LINE needs the full path",
+	  0, 0, "PASV                                                              "
+	  "      \r\n", -1, 0, 0, 0, 0 },
+	{ "scan: flags of the session and the caller survive",
+	  NF_FTP_F_EPSV | 0x0300, 0, "NOOP\r\n", 0, 1, 0,
+	  NF_FTP_F_EPSV | 0x0300, 0 },
+};
+
+static char scan_hold[NF_FTP_LINE_MAX];
+
+static int scan_run(struct nf_ftp_state *st, const char *seg, unsigned int len,
+		    unsigned int piece, struct nf_ftp_scan *sc)
+{
+	unsigned int at = 0, n;
+
+	nf_ftp_scan_begin(sc, st, scan_hold, NF_FTP_AF_INET);
+	while (at < len) {
+		n = piece && piece < len - at ? piece : len - at;
+		if (nf_ftp_scan(sc, seg + at, n))
+			return -1;
+		at += n;
+	}
+	return nf_ftp_scan_end(sc, st, scan_hold);
+}
+
+static void test_scan(void)
+{
+	static const unsigned int pieces[] = { 0, 1, 2, 3, 5, 7, 8, 13 };
+	struct nf_ftp_state st, before;
+	struct nf_ftp_scan sc;
+	unsigned int i, k;
+	char big[4096];
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(scases); i++) {
+		const struct scase *t = &scases[i];
+
+		for (k = 0; k < ARRAY_SIZE(pieces); k++) {
+			memset(&st, 0, sizeof(st));
+			st.flags = t->flags;
+			st.held[NF_FTP_CLIENT] = t->held;
+			memset(scan_hold, 'x', sizeof(scan_hold));
+			memcpy(scan_hold, strncmp(t->desc, "scan: a held line that",
+						  22) ? "PAS" : "POR", 3);
+			before = st;
+			ret = scan_run(&st, t->seg, strlen(t->seg), pieces[k],
+				       &sc);
+			if (ret != t->ret) {
+				fail("pieces of %u: returned %d", pieces[k],
+				     ret);
+			} else if (ret) {
+				if (memcmp(&st, &before, sizeof(st)))
+					fail("pieces of %u: state changed",
+					     pieces[k]);
+			} else if (sc.lines != t->lines ||
+				   sc.overflows != t->overflows ||
+				   st.flags != t->flags_after ||
+				   st.held[NF_FTP_CLIENT] != t->held_after) {
+				fail("pieces of %u: lines %u overflows %u flags %#x held %u",
+				     pieces[k], sc.lines, sc.overflows,
+				     st.flags, st.held[NF_FTP_CLIENT]);
+			}
+		}
+		report("%s", t->desc);
+	}
+
+	/* a long boring line in one segment: dropped, counted */
+	memset(big, 'x', sizeof(big));
+	memcpy(big, "NOOP ", 5);
+	memcpy(big + sizeof(big) - 8, "\r\nPWD\r\n", 7);
+	memset(&st, 0, sizeof(st));
+	ret = scan_run(&st, big, sizeof(big) - 1, 0, &sc);
+	if (ret || sc.lines != 1 || sc.overflows != 1 || st.flags || st.held[0])
+		fail("returned %d, lines %u overflows %u", ret, sc.lines,
+		     sc.overflows);
+	report("scan: 4 KiB line dropped and counted, next line counted");
+
+	/* and the full path finishes a line the scan passed over */
+	memset(&st, 0, sizeof(st));
+	ret = scan_run(&st, "NOOP\r\nSTAT", 10, 3, &sc);
+	{
+		struct nf_ftp_line line;
+		unsigned int pos = 0, ovf = 0;
+
+		if (ret || nf_ftp_next_line(&st, NF_FTP_CLIENT, NULL,
+					    " x\r\nPASV\r\n", 10, &pos,
+					    &line, &ovf) != 1 ||
+		    line.text || line.len || line.start != -4 || pos != 4 ||
+		    st.flags || st.held[0] ||
+		    nf_ftp_next_line(&st, NF_FTP_CLIENT, NULL, " x\r\nPASV\r\n",
+				     10, &pos, &line, &ovf) != 1 ||
+		    line.len != 4 || memcmp(line.text, "PASV", 4))
+			fail("ret %d pos %u flags %#x", ret, pos, st.flags);
+	}
+	report("scan then nf_ftp_next_line: the passed-over line ends empty");
+}
+
 int main(void)
 {
 	unsigned int i;
@@ -1303,6 +1461,7 @@ int main(void)
 	test_tls();
 	test_parse_direct();
 	test_robust();
+	test_scan();
 	printf("%u passed, %u failed\n", n_pass, n_fail);
 	return n_fail ? 1 : 0;
 }
