@@ -134,9 +134,9 @@ static bool ftp_at_end(struct ftp_cur *c)
 static unsigned int ftp_first_byte(u64 mask)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	return __builtin_clzll(mask) >> 3;
+	return nf_ftp_clz64(mask) >> 3;
 #else
-	return __builtin_ctzll(mask) >> 3;
+	return nf_ftp_ctz64(mask) >> 3;
 #endif
 }
 
@@ -1080,6 +1080,77 @@ static void ftp_scan_line(struct nf_ftp_scan *sc)
 		sc->set |= NF_FTP_F_AUTH;
 }
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+static unsigned int ftp_pass_words(struct nf_ftp_scan *sc,
+				   const unsigned char *s, unsigned int i,
+				   unsigned int len)
+{
+	return i;	/* the byte order below is little-endian's */
+}
+#else
+/*
+ * Pass over lines that cannot matter eight bytes at a time, from @i
+ * inside a line being passed over: count the lines that end, and stop at
+ * the start of a line whose first letter may start one of the verbs (P,
+ * E or A, any case) or that starts the next word (sc->mode is then START
+ * and the returned index that line's start), or before a word that would
+ * end an over-long line (nf_ftp_scan() then goes on byte by byte).
+ * Everything stays in registers.
+ */
+static unsigned int ftp_pass_words(struct nf_ftp_scan *sc,
+				   const unsigned char *s, unsigned int i,
+				   unsigned int len)
+{
+	const u64 lows = 0x7f7f7f7f7f7f7f7fULL, ones = 0x0101010101010101ULL;
+	const u64 highs = ones << 7;
+	unsigned int linelen = sc->linelen, lines = 0, k;
+	u64 w, x, f, nl, cand;
+
+	while (len - i >= 8) {
+		memcpy(&w, s + i, sizeof(w));
+		x = w ^ (ones * '\n');
+		nl = ~(((x & lows) + lows) | x | lows);
+		if (!nl) {
+			if (linelen + 8 >= NF_FTP_LINE_MAX)
+				break;
+			linelen += 8;
+			i += 8;
+			continue;
+		}
+		/* the first newline ends the line in progress */
+		if (linelen + (nf_ftp_ctz64(nl) >> 3) >= NF_FTP_LINE_MAX)
+			break;
+		/* may a line starting in this word be one to look at? */
+		f = w | (ones * FTP_FOLD);
+		cand = (((f ^ (ones * 'p')) - ones) & ~(f ^ (ones * 'p'))) |
+		       (((f ^ (ones * 'e')) - ones) & ~(f ^ (ones * 'e'))) |
+		       (((f ^ (ones * 'a')) - ones) & ~(f ^ (ones * 'a')));
+		cand &= (nl << 8) & highs;
+		if (cand) {
+			/* count the lines before it, then look at its start */
+			k = nf_ftp_ctz64(cand) >> 3;
+			lines += nf_ftp_popcount64(nl & ((1ULL << (8 * k)) - 1));
+			i += k;
+			linelen = 0;
+			sc->mode = FTP_SCAN_START;
+			break;
+		}
+		lines += nf_ftp_popcount64(nl);
+		i += 8;
+		if (nl >> 63) {
+			/* the next line starts the next word */
+			linelen = 0;
+			sc->mode = FTP_SCAN_START;
+			break;
+		}
+		linelen = 7 - ((63 - nf_ftp_clz64(nl)) >> 3);
+	}
+	sc->linelen = linelen;
+	sc->lines += lines;
+	return i;
+}
+#endif
+
 /**
  * nf_ftp_scan() - scan the next piece of a client segment
  * @sc: scan state from nf_ftp_scan_begin()
@@ -1124,6 +1195,9 @@ int nf_ftp_scan(struct nf_ftp_scan *sc, const char *data, unsigned int len)
 			sc->mode = ftp_scan_known(sc, sc->have);
 			break;
 		case FTP_SCAN_PASS:
+			i = ftp_pass_words(sc, s, i, len);
+			if (sc->mode != FTP_SCAN_PASS || i == len)
+				break;
 			nl = ftp_find(s, i, len, '\n');
 			n = nl - i;
 			if (n >= NF_FTP_LINE_MAX - sc->linelen) {

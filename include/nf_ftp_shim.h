@@ -10,6 +10,11 @@
 #include <linux/types.h>
 #include <linux/string.h>
 #include <linux/kernel.h>
+#include <linux/bitops.h>
+
+#define nf_ftp_popcount64(x)	hweight64(x)
+#define nf_ftp_ctz64(x)		__ffs64(x)
+#define nf_ftp_clz64(x)		(63 - __fls(x))
 #else
 #include <stdbool.h>
 #include <stddef.h>
@@ -22,6 +27,10 @@ typedef uint16_t u16;
 typedef uint32_t u32;
 typedef uint64_t u64;
 typedef uint32_t __be32;
+
+#define nf_ftp_popcount64(x)	((unsigned int)__builtin_popcountll(x))
+#define nf_ftp_ctz64(x)		((unsigned int)__builtin_ctzll(x))
+#define nf_ftp_clz64(x)		((unsigned int)__builtin_clzll(x))
 
 #define cpu_to_be32(x)	htonl(x)
 #define be32_to_cpu(x)	ntohl(x)
