@@ -79,9 +79,7 @@ check:
 	./scripts/check.sh
 
 demo:
-	@if [ -x scripts/demo.sh ]; then ./scripts/demo.sh; else \
-		echo "make demo: not available yet (scripts/demo.sh is still being written)" >&2; \
-		exit 1; fi
+	./scripts/demo.sh
 
 bench:
 	./scripts/bench.sh
