@@ -415,7 +415,9 @@ ftpd_start()
 	chmod 0600 "$conf"
 	: > "$log"
 
-	in_ns $SRV_NS vsftpd "$conf" > "$log.stderr" 2>&1 &
+	# Not through in_ns: a function in the background is a subshell, and
+	# $! would be that, not vsftpd ("ip netns exec" execs it).
+	ip netns exec "$SRV_NS" vsftpd "$conf" > "$log.stderr" 2>&1 &
 	echo $! > "$FTP_STATE_DIR/$name.pid"
 
 	# Wait until it listens.
