@@ -148,6 +148,12 @@ fi
 tests=${TESTS:-$(cd selftests && ls -1 *.sh | grep -v -x -e lib.sh -e lib_seg.sh)}
 make --no-print-directory -C selftests/tools > "$logdir/tools.log" 2>&1 ||
 	result fail "selftests/tools build" "see $logdir/tools.log"
+# The DKMS package of this tree, which selftests/dkms.sh installs.
+if make --no-print-directory deb > "$logdir/deb.log" 2>&1; then
+	result ok "make deb"
+else
+	result fail "make deb" "see $logdir/deb.log"
+fi
 run_kernel()	# run_kernel KVER: every VM test on one kernel
 {
 	local k=$1 t rc
