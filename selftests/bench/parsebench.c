@@ -7,9 +7,10 @@
  *
  *	parsebench [MIB]
  *
- * Feeds MIB MiB (default 256) of the mix as the module would (every
- * line through nf_ftp_next_line() and nf_ftp_process_line(), unfinished
- * tails through nf_ftp_hold()), in two segmentations:
+ * Feeds MIB MiB (default 256) of the mix as the module would (the scan,
+ * nf_ftp_scan(), in 4 KiB pieces; where it gives up every line through
+ * nf_ftp_next_line() and nf_ftp_process_line(), unfinished tails through
+ * nf_ftp_hold()), in two segmentations:
  *	seg	52 KiB segments, lines cut at segment ends (what fw sees
  *		from a bulk sender: GSO packets of ~50 KiB)
  *	line	one line per segment
@@ -56,18 +57,36 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* One segment of the client's direction, as ftp_process() does it. */
+/*
+ * One segment of the client's direction, as the module does it: the scan
+ * first, in 4 KiB pieces (an skb's pages), then, if it gives up,
+ * ftp_process()'s full path.
+ */
 static void segment(struct conn *c, const char *data, unsigned int len)
 {
 	struct nf_ftp_line line;
 	struct nf_ftp_match m;
-	unsigned int pos = 0, overflows = 0;
+	struct nf_ftp_scan sc;
+	unsigned int pos = 0, overflows = 0, n;
+	int ret = 0;
 
+	nf_ftp_scan_begin(&sc, &c->st, c->hold, NF_FTP_AF_INET);
+	for (pos = 0; pos < len && !ret; pos += n) {
+		n = len - pos < 4096 ? len - pos : 4096;
+		ret = nf_ftp_scan(&sc, data + pos, n);
+	}
+	if (!ret && !nf_ftp_scan_end(&sc, &c->st, c->hold)) {
+		c->lines += sc.lines;
+		return;
+	}
+	pos = 0;
 	while (nf_ftp_next_line(&c->st, NF_FTP_CLIENT, c->hold, data, len,
 				&pos, &line, &overflows) == 1) {
+		c->lines++;
+		if (!line.text)
+			continue;
 		nf_ftp_process_line(&c->st, NF_FTP_CLIENT, line.text, line.len,
 				    NF_FTP_AF_INET, &c->sender, &c->pol, &m);
-		c->lines++;
 	}
 	if (pos < len &&
 	    nf_ftp_hold(&c->st, NF_FTP_CLIENT, c->hold, data + pos, len - pos))
