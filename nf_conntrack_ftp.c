@@ -244,6 +244,19 @@ static void ftp_drop_held(struct nf_ftp_ct *fc)
 	ftp_set_held(fc, NULL);
 }
 
+/* The hold buffer, allocated if there is none yet; NULL if that fails. */
+static struct nf_ftp_held *ftp_get_held(struct nf_ftp_ct *fc)
+{
+	struct nf_ftp_held *h = ftp_held(fc);
+
+	if (h || READ_ONCE(ftp_exiting))
+		return h;
+	h = kmalloc(sizeof(*h), GFP_ATOMIC);
+	if (h)
+		ftp_set_held(fc, h);
+	return h;
+}
+
 /* Does @dir keep bytes in the hold buffer (not just count them)? */
 static bool ftp_buffered(const struct nf_ftp_ct *fc, enum nf_ftp_dir dir)
 {
@@ -544,8 +557,7 @@ static void ftp_keep_tail(struct sk_buff *skb, unsigned int protoff,
 					dataoff + pos, len);
 
 	if (!h) {
-		if (!READ_ONCE(ftp_exiting))
-			h = kmalloc(sizeof(*h), GFP_ATOMIC);
+		h = ftp_get_held(fc);
 		if (!h) {
 			/* Nothing is held, nothing stripped: lose the line. */
 			nf_ftp_resync(&fc->st, dir);
@@ -553,7 +565,6 @@ static void ftp_keep_tail(struct sk_buff *skb, unsigned int protoff,
 					     NF_FTP_R_OVERFLOW);
 			return;
 		}
-		ftp_set_held(fc, h);
 	}
 
 	if (nf_ftp_hold(&fc->st, dir, h->buf[dir],
@@ -648,6 +659,22 @@ static void ftp_replay(struct sk_buff *skb, unsigned int protoff,
 			return;
 		}
 	}
+}
+
+/*
+ * After a segment, by either path: count its lines and over-long lines
+ * once, and free the hold buffer if no direction keeps bytes in it.
+ */
+static void ftp_segment_done(struct net *net, struct nf_ftp_ct *fc,
+			     unsigned int lines, unsigned int overflows)
+{
+	if (lines)
+		ftp_stat_add(net, NF_FTP_STAT_LINES, lines);
+	if (overflows)
+		ftp_stat_add(net, NF_FTP_STAT_REFUSED + NF_FTP_R_OVERFLOW,
+			     overflows);
+	if (ftp_held(fc) && !ftp_buffered(fc, 0) && !ftp_buffered(fc, 1))
+		ftp_drop_held(fc);
 }
 
 static void ftp_process(struct sk_buff *skb, unsigned int protoff,
@@ -756,24 +783,17 @@ static void ftp_process(struct sk_buff *skb, unsigned int protoff,
 			break;
 		}
 	}
-	if (lines)
-		ftp_stat_add(net, NF_FTP_STAT_LINES, lines);
-	if (overflows)
-		ftp_stat_add(net, NF_FTP_STAT_REFUSED + NF_FTP_R_OVERFLOW,
-			     overflows);
-
-	h = ftp_held(fc);
-	if (h && !ftp_buffered(fc, 0) && !ftp_buffered(fc, 1))
-		ftp_drop_held(fc);
+	ftp_segment_done(net, fc, lines, overflows);
 }
 
 /*
  * The fast path, for the bulk of a control connection: a client segment
- * that continues the stream in order, with no line held in a buffer, and
- * in which no PORT or EPRT line (nor the start of one) is due, is scanned
- * where it lies, piece by piece of the skb, without linearizing or
- * copying it (see nf_ftp_scan()).  Anything else, or anything the scan
- * finds it cannot finish, is left untouched for ftp_process().
+ * that continues the stream in order, not held back under NAT, and in
+ * which no PORT or EPRT line is due, is scanned where it lies, piece by
+ * piece of the skb, without linearizing or copying it (see
+ * nf_ftp_scan()); a short held line is taken over, an unfinished one that
+ * may matter is held (except under NAT).  Anything else, or anything the
+ * scan finds it cannot finish, is left untouched for ftp_process().
  */
 static bool ftp_scan_segment(struct sk_buff *skb, unsigned int dataoff,
 			     u32 seq, struct nf_conn *ct,
@@ -812,29 +832,18 @@ static bool ftp_scan_segment(struct sk_buff *skb, unsigned int dataoff,
 		/* Under NAT, held lines are ftp_keep_tail()'s business. */
 		if (ftp_nat(ct))
 			return false;
-		if (!h) {
-			if (READ_ONCE(ftp_exiting))
-				return false;
-			h = kmalloc(sizeof(*h), GFP_ATOMIC);
-			if (!h)
-				return false;
-			ftp_set_held(fc, h);
-		}
+		h = ftp_get_held(fc);
+		if (!h)
+			return false;
 	}
 	if (nf_ftp_scan_end(&sc, &fc->st, h ? h->buf[dir] : NULL))
 		return false;
 
 	fc->next_seq[dir] = seq + (skb->len - dataoff);
 	net = nf_ct_net(ct);
-	if (sc.lines)
-		ftp_stat_add(net, NF_FTP_STAT_LINES, sc.lines);
-	if (sc.overflows)
-		ftp_stat_add(net, NF_FTP_STAT_REFUSED + NF_FTP_R_OVERFLOW,
-			     sc.overflows);
 	if (fc->st.held[dir])
 		nf_ftp_stat_inc(net, NF_FTP_STAT_PARTIAL);
-	if (h && !ftp_buffered(fc, 0) && !ftp_buffered(fc, 1))
-		ftp_drop_held(fc);
+	ftp_segment_done(net, fc, sc.lines, sc.overflows);
 	return true;
 }
 
