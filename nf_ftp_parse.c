@@ -1067,9 +1067,23 @@ static void ftp_scan_line(struct nf_ftp_scan *sc)
 {
 	unsigned int n = sc->have;
 	struct nf_ftp_match m;
+	u32 v;
 
 	if (n && sc->buf[n - 1] == '\r')
 		n--;
+	/* The usual PASV or EPSV, bare or with arguments (see ftp_verb()). */
+	if (n == 4 || (n > 4 && sc->buf[4] == ' ')) {
+		memcpy(&v, sc->buf, sizeof(v));
+		v |= FTP_FOLD4;
+		if (v == FTP_W4('p', 'a', 's', 'v')) {
+			sc->set |= NF_FTP_F_PASV;
+			return;
+		}
+		if (v == FTP_W4('e', 'p', 's', 'v')) {
+			sc->set |= NF_FTP_F_EPSV;
+			return;
+		}
+	}
 	nf_ftp_parse_line((const char *)sc->buf, n, NF_FTP_CLIENT, sc->family,
 			  &m);
 	if (m.kind == NF_FTP_K_PASV)
@@ -1091,11 +1105,13 @@ static unsigned int ftp_pass_words(struct nf_ftp_scan *sc,
 /*
  * Pass over lines that cannot matter eight bytes at a time, from @i
  * inside a line being passed over: count the lines that end, and stop at
- * the start of a line whose first letter may start one of the verbs (P,
- * E or A, any case) or that starts the next word (sc->mode is then START
- * and the returned index that line's start), or before a word that would
- * end an over-long line (nf_ftp_scan() then goes on byte by byte).
- * Everything stays in registers.
+ * the start of a line that is one of the verbs (or may be: fewer than
+ * four of its bytes in this piece); sc->mode is then START and the
+ * returned index that line's start.  A line whose first letter is P, E
+ * or A (any case) is told apart here by its first four bytes, without
+ * leaving the loop.  Also stops before a word that would end an
+ * over-long line (nf_ftp_scan() then goes on byte by byte).  Everything
+ * stays in registers.
  */
 static unsigned int ftp_pass_words(struct nf_ftp_scan *sc,
 				   const unsigned char *s, unsigned int i,
@@ -1104,13 +1120,15 @@ static unsigned int ftp_pass_words(struct nf_ftp_scan *sc,
 	const u64 lows = 0x7f7f7f7f7f7f7f7fULL, ones = 0x0101010101010101ULL;
 	const u64 highs = ones << 7;
 	unsigned int linelen = sc->linelen, lines = 0, k;
-	u64 w, x, f, nl, cand;
+	u64 w, x, f, nl, cand, start = 0;
+	u32 v;
 
+	/* start: 0x80 when a line starts at the word's first byte */
 	while (len - i >= 8) {
 		memcpy(&w, s + i, sizeof(w));
 		x = w ^ (ones * '\n');
 		nl = ~(((x & lows) + lows) | x | lows);
-		if (!nl) {
+		if (!(nl | start)) {
 			if (linelen + 8 >= NF_FTP_LINE_MAX)
 				break;
 			linelen += 8;
@@ -1118,36 +1136,48 @@ static unsigned int ftp_pass_words(struct nf_ftp_scan *sc,
 			continue;
 		}
 		/* the first newline ends the line in progress */
-		if (linelen + (nf_ftp_ctz64(nl) >> 3) >= NF_FTP_LINE_MAX)
+		if (linelen + (nf_ftp_ctz64(nl | highs << 56) >> 3) >=
+		    NF_FTP_LINE_MAX)
 			break;
-		/* may a line starting in this word be one to look at? */
+		/* lines starting in this word with P, E or A: verbs? */
 		f = w | (ones * FTP_FOLD);
 		cand = (((f ^ (ones * 'p')) - ones) & ~(f ^ (ones * 'p'))) |
 		       (((f ^ (ones * 'e')) - ones) & ~(f ^ (ones * 'e'))) |
 		       (((f ^ (ones * 'a')) - ones) & ~(f ^ (ones * 'a')));
-		cand &= (nl << 8) & highs;
-		if (cand) {
-			/* count the lines before it, then look at its start */
+		cand &= ((nl << 8) | start) & highs;
+		while (cand) {
 			k = nf_ftp_ctz64(cand) >> 3;
-			lines += nf_ftp_popcount64(nl & ((1ULL << (8 * k)) - 1));
-			i += k;
-			linelen = 0;
-			sc->mode = FTP_SCAN_START;
-			break;
+			if (len - i - k < 4)
+				goto verb;
+			memcpy(&v, s + i + k, sizeof(v));
+			if (ftp_scan_verb(v | FTP_FOLD4) != FTP_SCAN_PASS)
+				goto verb;
+			cand &= cand - 1;
 		}
 		lines += nf_ftp_popcount64(nl);
 		i += 8;
-		if (nl >> 63) {
-			/* the next line starts the next word */
-			linelen = 0;
-			sc->mode = FTP_SCAN_START;
-			break;
-		}
-		linelen = 7 - ((63 - nf_ftp_clz64(nl)) >> 3);
+		start = nl >> 56 & 0x80;
+		if (nl)
+			linelen = 7 - ((63 - nf_ftp_clz64(nl)) >> 3);
+		else
+			linelen += 8;
+	}
+	if (start) {
+		/* the line starting here is for nf_ftp_scan() to look at */
+		linelen = 0;
+		sc->mode = FTP_SCAN_START;
 	}
 	sc->linelen = linelen;
 	sc->lines += lines;
 	return i;
+
+verb:
+	/* count the lines before it, then look at its start */
+	lines += nf_ftp_popcount64(nl & ((1ULL << (8 * k)) - 1));
+	sc->linelen = 0;
+	sc->mode = FTP_SCAN_START;
+	sc->lines += lines;
+	return i + k;
 }
 #endif
 
