@@ -56,6 +56,18 @@ if ! make --no-print-directory modules KVER="$KVER" \
 	echo "bench: FAILED: module build for $KVER (see $out/build-$KVER.log)"
 	exit 1
 fi
+# The reference helper "ftpnull" (selftests/bench/nf_ftp_null.c): the
+# floor the FTP helpers are measured against.
+null=$out/null-$KVER
+mkdir -p "$null" || exit 1
+ln -sfn "$top/selftests/bench/nf_ftp_null.c" "$null/nf_ftp_null.c"
+echo 'obj-m := nf_ftp_null.o' > "$null/Kbuild"
+if ! make --no-print-directory -C "/lib/modules/$KVER/build" M="$null" W=1 \
+	modules > "$out/build-null-$KVER.log" 2>&1; then
+	tail -n 20 "$out/build-null-$KVER.log"
+	echo "bench: FAILED: nf_ftp_null.ko build for $KVER"
+	exit 1
+fi
 cc=${CC:-gcc}
 cflags=(-O2 -g -std=gnu11 -Wall -Wextra -Werror)
 # The parser as the kernel builds it: no SIMD, no auto-vectorisation.
@@ -83,7 +95,8 @@ native=$(printf '%s\n' "$native" | awk '{
 		v["copy_mbs"] }')
 echo "# $native"
 
-envs=(-e ROUNDS="$ROUNDS" -e FTPLOAD="$out/ftpload")
+envs=(-e ROUNDS="$ROUNDS" -e FTPLOAD="$out/ftpload" \
+	-e NULL_KO="$null/nf_ftp_null.ko")
 for v in BENCH_SCAN_SECS BENCH_SCAN_BYTES BENCH_LINES BENCH_TRANSFERS \
 	 BENCH_PER_CURL BENCH_CONNS BENCH_VERBOSE BENCH_PROFILE; do
 	[ -n "${!v:-}" ] && envs+=(-e "$v=${!v}")

@@ -6,18 +6,25 @@
 #
 #	selftests/vm/run-vm.sh -- /work/main/selftests/bench/bench-vm.sh
 #
-# Compares three configurations of the firewall namespace "fw" of the
-# selftest topology (cli 192.0.2.2 -- fw -- srv 198.51.100.2), loaded in
-# turn within this one boot:
+# Compares configurations of the firewall namespace "fw" of the selftest
+# topology (cli 192.0.2.2 -- fw -- srv 198.51.100.2), loaded in turn
+# within this one boot:
 #
 #	none	no FTP helper module, no CT rule
+#	null	the reference helper "ftpnull" (selftests/bench/nf_ftp_null.c)
+#		attached: called for every packet, does nothing
+#	read	the same helper reading every payload byte once, in place,
+#		as ours does: the floor for any helper that looks at every
+#		line of a segment
 #	kernel	the kernel's own nf_conntrack_ftp + nf_nat_ftp (by path)
 #	ours	ours, from build/$(uname -r)/
 #
 # with the helper attached by "iptables -t raw -A PREROUTING -p tcp
-# --dport 21 -j CT --helper ftp".  FORWARD accepts everything in all
-# three, through a conntrack match so that fw tracks connections even
-# without a helper: the differences are the helper's alone.
+# --dport 21 -j CT --helper ftp" (ftpnull for null and read).  FORWARD
+# accepts everything in all of them, through a conntrack match so that fw
+# tracks connections even without a helper: the differences are the
+# helper's alone.  null and read only run the two scans (they set up no
+# expectations and keep no state).
 #
 # Measured, per configuration and round:
 #  scan MB/s	one control connection from cli to a sink on srv:21 carrying
@@ -41,8 +48,13 @@
 #		open through fw, each after one "USER anonymous" line; the
 #		"helper's share" row is the difference from none
 #
-# Rounds alternate the order (none kernel ours, then ours kernel none,
-# ...); the table has the median of ROUNDS rounds.  The last line is
+# A round first runs the scans of every configuration back to back, then
+# the other measurements; rounds alternate the order (none null read
+# kernel ours, then the reverse, ...).  The table has the median of ROUNDS
+# rounds.  The host of an emulated VM drifts (a configuration can run at
+# half speed in one round and full speed in the next), so the ratios are
+# paired: each is the median over the rounds of that round's ratio.  The
+# last line is
 #	bench: ours/kernel X.XX ours/nohelper Y.YY
 # (scan MB/s ratios).  No timing is asserted; the exit status is non-zero
 # only when a configuration failed to run (module did not load, helper not
@@ -78,7 +90,8 @@ BENCH_PER_CURL=${BENCH_PER_CURL:-15}
 BENCH_CONNS=${BENCH_CONNS:-1000}
 FTPLOAD=${FTPLOAD:-$REPO_DIR/build/bench/ftpload}
 
-CONFIGS=(none kernel ours)
+CONFIGS=(none null read kernel ours)
+NULL_KO=${NULL_KO:-$REPO_DIR/build/bench/null-$(uname -r)/nf_ftp_null.ko}
 WORK=/tmp/vmtest-bench
 SMALL_FILE=bench-1k.bin
 # Every result, one "config metric value" line each.
@@ -349,14 +362,14 @@ slab_growth()
 
 # --- configurations --------------------------------------------------------
 
-# fw_rules [helper]: fw's whole ruleset: FORWARD accepts all through a
-# conntrack match; with "helper", the CT rule attaching ftp.
+# fw_rules [HELPER]: fw's whole ruleset: FORWARD accepts all through a
+# conntrack match; with HELPER, the CT rule attaching it.
 fw_rules()
 {
 	local ct=
 
-	[ "${1:-}" = helper ] &&
-		ct="-A PREROUTING -p tcp --dport $FTP_PORT -j CT --helper ftp"
+	[ -n "${1:-}" ] &&
+		ct="-A PREROUTING -p tcp --dport $FTP_PORT -j CT --helper $1"
 	nsx $FW_NS iptables-restore <<-EOF
 	*filter
 	:INPUT ACCEPT [0:0]
@@ -386,6 +399,13 @@ cfg_up()
 		fw_rules
 		return
 		;;
+	null|read)
+		unload_ours || return 1
+		insmod "$NULL_KO" touch=$([ "$cfg" = read ] && echo 1 || echo 0) ||
+			return 1
+		fw_rules ftpnull
+		return
+		;;
 	kernel)
 		FTP_HELPER_IMPL=kernel load_ours "" || return 1
 		taint=$(cat /sys/module/nf_conntrack_ftp/taint 2>/dev/null)
@@ -398,7 +418,7 @@ cfg_up()
 		FTP_HELPER_IMPL=ours load_ours "" || return 1
 		;;
 	esac
-	fw_rules helper
+	fw_rules ftp
 }
 
 cfg_down()
@@ -406,6 +426,9 @@ cfg_down()
 	# The CT rule holds a reference to the helper's module.
 	fw_rules || return 1
 	ct_flush
+	if [ -d /sys/module/nf_ftp_null ]; then
+		rmmod nf_ftp_null || return 1
+	fi
 	unload_ours
 }
 
@@ -537,10 +560,10 @@ pasv()
 	calc "$done / ($t1 - $t0)"
 }
 
-# run_config ROUND CFG: every measurement in one configuration.
-run_config()
+# run_scans ROUND CFG: the two scans in one configuration.
+run_scans()
 {
-	local round=$1 cfg=$2 r b l s p o mbs kls lpp bpp xfer bpc rtx
+	local round=$1 cfg=$2 r b l s p o mbs kls lpp bpp rtx
 
 	step "$cfg: up"
 	cfg_up "$cfg" || fail "$cfg: configuration did not come up"
@@ -552,35 +575,50 @@ run_config()
 	mbs=$(calc "sprintf(\"%.1f\", $b / $s / 1e6)")
 	bpp=$(calc "int($b / $p)")
 	rtx=$o
-	echo "$cfg scan $mbs" >> $RESULTS
+	echo "$cfg scan $mbs $round" >> $RESULTS
 
 	step "$cfg: 1-line scan"
 	r=$(scan "$cfg" -l "$BENCH_LINES") || fail "$cfg: 1-line scan failed"
 	read -r b l s p o <<< "$r"
 	kls=$(calc "sprintf(\"%.2f\", $l / $s / 1e3)")
 	lpp=$(calc "sprintf(\"%.2f\", $l / $p)")
-	echo "$cfg line $kls" >> $RESULTS
+	echo "$cfg line $kls $round" >> $RESULTS
+	sink_stop
+
+	step "$cfg: down"
+	cfg_down || fail "$cfg: could not unload the helper"
+	log "round $round $(printf '%-6s' "$cfg"): scan $mbs MB/s ($bpp B/pkt," \
+		"$rtx retransmitted), 1-line $kls kl/s ($lpp lines/pkt)"
+}
+
+# run_rest ROUND CFG: the memory and PASV measurements in one
+# configuration.
+run_rest()
+{
+	local round=$1 cfg=$2 xfer bpc
+
+	step "$cfg: up"
+	cfg_up "$cfg" || fail "$cfg: configuration did not come up"
+	sink_start || fail "$cfg: sink did not start"
 
 	step "$cfg: memory"
 	# The caches that grew, once per configuration.
 	bpc=$(MEM_DETAIL=$((round == 1)) mem "$cfg") ||
 		fail "$cfg: connection memory measurement failed"
 	bpc=$(calc "sprintf(\"%.0f\", $bpc)")
-	echo "$cfg mem $bpc" >> $RESULTS
+	echo "$cfg mem $bpc $round" >> $RESULTS
 	sink_stop
 
 	step "$cfg: pasv"
 	ftpd_start > /dev/null || fail "$cfg: vsftpd did not start"
 	xfer=$(pasv "$cfg") || fail "$cfg: PASV transfers failed"
 	xfer=$(calc "sprintf(\"%.1f\", $xfer)")
-	echo "$cfg pasv $xfer" >> $RESULTS
+	echo "$cfg pasv $xfer $round" >> $RESULTS
 	ftpd_kill || fail "$cfg: vsftpd did not stop"
 
 	step "$cfg: down"
 	cfg_down || fail "$cfg: could not unload the helper"
-	log "round $round $(printf '%-6s' "$cfg"): scan $mbs MB/s ($bpp B/pkt," \
-		"$rtx retransmitted)," \
-		"1-line $kls kl/s ($lpp lines/pkt), pasv $xfer/s, $bpc B/conn"
+	log "round $round $(printf '%-6s' "$cfg"): pasv $xfer/s, $bpc B/conn"
 }
 
 # calibrate: size the scans from a short run without helper, and warm
@@ -658,6 +696,7 @@ ours_available ||
 	fail "no nf_conntrack_ftp.ko/nf_nat_ftp.ko in $FTP_HELPER_BUILD_DIR" \
 		"(make modules KVER=$(uname -r))"
 [ -x "$FTPLOAD" ] || fail "no $FTPLOAD (scripts/bench.sh builds it)"
+[ -f "$NULL_KO" ] || fail "no $NULL_KO (scripts/bench.sh builds it)"
 [ -n "$(__kernel_module_path nf_conntrack_ftp)" ] ||
 	fail "the kernel's nf_conntrack_ftp module is not installed"
 
@@ -690,12 +729,18 @@ log "scan $((BENCH_SCAN_BYTES >> 20)) MiB, 1-line scan $BENCH_LINES lines," \
 
 for round in $(seq "$ROUNDS"); do
 	if [ $((round % 2)) = 1 ]; then
-		order=(none kernel ours)
+		order=(none null read kernel ours)
 	else
-		order=(ours kernel none)
+		order=(ours kernel read null none)
 	fi
 	for cfg in "${order[@]}"; do
-		run_config "$round" "$cfg"
+		run_scans "$round" "$cfg"
+	done
+	for cfg in "${order[@]}"; do
+		case $cfg in
+		null|read)	;;
+		*)		run_rest "$round" "$cfg" ;;
+		esac
 	done
 done
 
@@ -720,33 +765,50 @@ med()	# med CFG METRIC
 
 row()	# row LABEL METRIC FORMAT
 {
-	local cfg
+	local cfg v
 
 	printf '%-22s' "$1"
 	for cfg in "${CONFIGS[@]}"; do
-		printf " %9s" "$(calc "sprintf(\"$3\", $(med "$cfg" "$2"))")"
+		v=$(med "$cfg" "$2")
+		[ "$v" != - ] && v=$(calc "sprintf(\"$3\", $v)")
+		printf " %9s" "$v"
 	done
 	echo
 }
 
-ratio()	# ratio METRIC CFG CFG
+# ratio METRIC CFG CFG: the median over the rounds of the round's ratio
+# of CFG to CFG (paired: both measured minutes apart at most).
+ratio()
 {
-	calc "sprintf(\"%.2f\", $(med "$2" "$1") / $(med "$3" "$1"))"
+	local r
+
+	r=$(awk -v m="$1" -v a="$2" -v b="$3" '
+		$2 == m && $1 == a { x[$4] = $3 }
+		$2 == m && $1 == b { y[$4] = $3 }
+		END { for (r in x) if ((r in y) && y[r] > 0) print x[r] / y[r] }' \
+		$RESULTS | median)
+	[ "$r" = - ] && echo - && return
+	calc "sprintf(\"%.2f\", $r)"
 }
 
 echo "=== bench results ==="
 echo "kernel $(uname -r), accelerator $accel, $ncpu CPUs," \
 	"median of $ROUNDS rounds"
-printf '%-22s %9s %9s %9s\n' "" none kernel ours
+printf '%-22s' ""
+printf ' %9s' "${CONFIGS[@]}"
+echo
 row "scan MB/s" scan "%.1f"
 row "scan 1-line kl/s" line "%.2f"
 row "pasv transfers/s" pasv "%.1f"
 row "bytes/conn" mem "%.0f"
-printf '%-22s %9s' "  helper's share" "-"
+printf '%-22s %9s %9s %9s' "  helper's share" - - -
 for cfg in kernel ours; do
 	printf " %9s" "$(calc "sprintf(\"%+.0f\", $(med $cfg mem) - $(med none mem))")"
 done
 echo
+echo "scan floor: null/nohelper $(ratio scan null none)" \
+	"read/nohelper $(ratio scan read none)" \
+	"kernel/read $(ratio scan kernel read) ours/read $(ratio scan ours read)"
 echo "1-line scan: ours/kernel $(ratio line ours kernel)" \
 	"ours/nohelper $(ratio line ours none)"
 echo "bench: ours/kernel $(ratio scan ours kernel)" \
