@@ -1109,9 +1109,9 @@ static unsigned int ftp_pass_words(struct nf_ftp_scan *sc,
  * four of its bytes in this piece); sc->mode is then START and the
  * returned index that line's start.  A line whose first letter is P, E
  * or A (any case) is told apart here by its first four bytes, without
- * leaving the loop.  Also stops before a word that would end an
- * over-long line (nf_ftp_scan() then goes on byte by byte).  Everything
- * stays in registers.
+ * leaving the loop.  A line that grows within 16 bytes of NF_FTP_LINE_MAX
+ * is left to nf_ftp_scan() (byte by byte, which drops and counts it if it
+ * is over-long).  Everything stays in registers.
  */
 static unsigned int ftp_pass_words(struct nf_ftp_scan *sc,
 				   const unsigned char *s, unsigned int i,
@@ -1119,55 +1119,73 @@ static unsigned int ftp_pass_words(struct nf_ftp_scan *sc,
 {
 	const u64 lows = 0x7f7f7f7f7f7f7f7fULL, ones = 0x0101010101010101ULL;
 	const u64 highs = ones << 7;
-	unsigned int linelen = sc->linelen, lines = 0, k;
-	u64 w, x, f, nl, cand, start = 0;
-	u32 v;
+	unsigned int lines = 0, k, at;
+	u64 w, x, y, z, nl, cand, start = 0, last = 0;
+	int ls;
+	u32 v4;
 
+	/*
+	 * The line in progress started at ls (before this piece if < 0).
+	 * Lines stay shorter than NF_FTP_LINE_MAX - 8 here, so that one
+	 * ending in the next word cannot overflow; longer ones are left to
+	 * the caller.  Where the last newline was is only worked out when
+	 * needed: @last is the newline mask of the last word that had one,
+	 * @at that word's index.
+	 */
+	if (sc->linelen >= NF_FTP_LINE_MAX - 16)
+		return i;
+	ls = (int)i - (int)sc->linelen;
+	at = i;
 	/* start: 0x80 when a line starts at the word's first byte */
 	while (len - i >= 8) {
 		memcpy(&w, s + i, sizeof(w));
 		x = w ^ (ones * '\n');
 		nl = ~(((x & lows) + lows) | x | lows);
 		if (!(nl | start)) {
-			if (linelen + 8 >= NF_FTP_LINE_MAX)
+			if (last) {
+				ls = at + 8 - (nf_ftp_clz64(last) >> 3);
+				last = 0;
+			}
+			if ((int)i + 16 - ls >= NF_FTP_LINE_MAX)
 				break;
-			linelen += 8;
 			i += 8;
 			continue;
 		}
-		/* the first newline ends the line in progress */
-		if (linelen + (nf_ftp_ctz64(nl | highs << 56) >> 3) >=
-		    NF_FTP_LINE_MAX)
-			break;
-		/* lines starting in this word with P, E or A: verbs? */
-		f = w | (ones * FTP_FOLD);
-		cand = (((f ^ (ones * 'p')) - ones) & ~(f ^ (ones * 'p'))) |
-		       (((f ^ (ones * 'e')) - ones) & ~(f ^ (ones * 'e'))) |
-		       (((f ^ (ones * 'a')) - ones) & ~(f ^ (ones * 'a')));
+		/*
+		 * Lines starting in this word with P, E or A: verbs?  Folded
+		 * and xor-ed with 'a', those letters are 0x00, 0x04 and 0x11:
+		 * zero bytes of y & ~0x04 and of y ^ 0x11 (the test may also
+		 * flag a byte above a true one, which the check below sorts).
+		 */
+		y = (w | (ones * FTP_FOLD)) ^ (ones * 'a');
+		z = y & ~(ones * 0x04);
+		cand = ((z - ones) & ~z) | (((y ^ (ones * 0x11)) - ones) & ~(y ^ (ones * 0x11)));
 		cand &= ((nl << 8) | start) & highs;
 		while (cand) {
 			k = nf_ftp_ctz64(cand) >> 3;
 			if (len - i - k < 4)
 				goto verb;
-			memcpy(&v, s + i + k, sizeof(v));
-			if (ftp_scan_verb(v | FTP_FOLD4) != FTP_SCAN_PASS)
+			memcpy(&v4, s + i + k, sizeof(v4));
+			if (ftp_scan_verb(v4 | FTP_FOLD4) != FTP_SCAN_PASS)
 				goto verb;
 			cand &= cand - 1;
 		}
 		lines += nf_ftp_popcount64(nl);
-		i += 8;
 		start = nl >> 56 & 0x80;
-		if (nl)
-			linelen = 7 - ((63 - nf_ftp_clz64(nl)) >> 3);
-		else
-			linelen += 8;
+		if (nl) {
+			last = nl;
+			at = i;
+		}
+		i += 8;
 	}
 	if (start) {
 		/* the line starting here is for nf_ftp_scan() to look at */
-		linelen = 0;
 		sc->mode = FTP_SCAN_START;
+		ls = i;
+	} else if (last) {
+		ls = at + 8 - (nf_ftp_clz64(last) >> 3);
 	}
-	sc->linelen = linelen;
+	sc->linelen = i - ls;
 	sc->lines += lines;
 	return i;
 

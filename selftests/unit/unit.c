@@ -1446,6 +1446,45 @@ static void test_scan(void)
 		     sc.overflows);
 	report("scan: 4 KiB line dropped and counted, next line counted");
 
+	/*
+	 * Boring lines around the 512-byte limit, starting at every offset
+	 * of a word and cut into pieces of every kind: the word loop must
+	 * drop and count exactly the lines the byte-wise path would.
+	 */
+	{
+		static const unsigned int cuts[] = { 0, 7, 64, 300 };
+		static char seg[NF_FTP_LINE_MAX + 64];
+		unsigned int len, l, p, c, bad = 0;
+
+		for (l = NF_FTP_LINE_MAX - 20; l <= NF_FTP_LINE_MAX + 10; l++) {
+			for (p = 1; p <= 8; p++) {
+				memset(seg, 'X', p - 1);
+				seg[p - 1] = '\n';
+				memset(seg + p, 'Y', l);
+				len = p + l;
+				memcpy(seg + len, "\nPASV\r\n", 7);
+				len += 7;
+				for (c = 0; c < ARRAY_SIZE(cuts); c++) {
+					memset(&st, 0, sizeof(st));
+					ret = scan_run(&st, seg, len, cuts[c],
+						       &sc);
+					if (!ret &&
+					    sc.lines == 2 + (l < NF_FTP_LINE_MAX) &&
+					    sc.overflows == (l >= NF_FTP_LINE_MAX) &&
+					    st.flags == NF_FTP_F_PASV &&
+					    !st.held[NF_FTP_CLIENT])
+						continue;
+					if (!bad++)
+						fail("line of %u after %u bytes, pieces of %u: returned %d, lines %u overflows %u flags %#x",
+						     l, p, cuts[c], ret,
+						     sc.lines, sc.overflows,
+						     st.flags);
+				}
+			}
+		}
+	}
+	report("scan: lines of 492..522 bytes at every word offset, in pieces");
+
 	/* and the full path finishes a line the scan passed over */
 	memset(&st, 0, sizeof(st));
 	ret = scan_run(&st, "NOOP\r\nSTAT", 10, 3, &sc);
