@@ -35,31 +35,6 @@ cleanup()
 }
 trap cleanup EXIT
 
-# ko_build_id FILE: the GNU build-id of a module file, compressed or not.
-ko_build_id()
-{
-	local tmp
-
-	tmp=$(mktemp /tmp/ko.XXXXXX)
-	case $1 in
-	*.xz)	xz -dc "$1" ;;
-	*.zst)	zstd -qdc "$1" ;;
-	*.gz)	gzip -dc "$1" ;;
-	*)	cat "$1" ;;
-	esac > "$tmp" 2>/dev/null
-	readelf -n "$tmp" 2>/dev/null | awk '/Build ID:/ { print $3; exit }'
-	rm -f "$tmp"
-}
-
-# mod_build_id NAME: the build-id of the loaded module NAME (the note's
-# 16-byte header, then the id).
-mod_build_id()
-{
-	local note=/sys/module/$1/notes/.note.gnu.build-id
-
-	[ -r "$note" ] && od -An -v -tx1 -j16 "$note" | tr -d ' \n'
-}
-
 # same_file A B: are module files A and B the same build?
 same_file()
 {
@@ -74,44 +49,6 @@ same_file()
 		diag "$2: srcversion '$sb' build-id '$bb'"
 		return 1
 	fi
-}
-
-# loaded_is NAME FILE: is the loaded module NAME the build in FILE?
-loaded_is()
-{
-	local sf sl bf bl
-
-	sf=$(modinfo -F srcversion "$2" 2>/dev/null)
-	sl=$(cat "/sys/module/$1/srcversion" 2>/dev/null)
-	bf=$(ko_build_id "$2")
-	bl=$(mod_build_id "$1")
-	if [ -z "$sf" ] || [ "$sf" != "$sl" ] || [ -z "$bf" ] || [ "$bf" != "$bl" ]; then
-		diag "loaded $1: srcversion '$sl' build-id '$bl'"
-		diag "$2: srcversion '$sf' build-id '$bf'"
-		return 1
-	fi
-}
-
-# kernel_glob NAME: the kernel's own module NAME, without the compression
-# suffix that the caller allows.
-kernel_glob()
-{
-	echo "$MODDIR/kernel/net/netfilter/$1.ko"
-}
-
-# modinfo_is_kernels: both names resolve to the kernel's own modules.
-modinfo_is_kernels()
-{
-	local m path rc=0
-
-	for m in $MODS; do
-		path=$(modinfo -n "$m" 2>/dev/null)
-		case $path in
-		"$(kernel_glob "$m")"|"$(kernel_glob "$m")".*) ;;
-		*)	diag "modinfo -n $m: '$path'"; rc=1 ;;
-		esac
-	done
-	return $rc
 }
 
 # check_installed NAME: modinfo finds NAME in updates/ and it is the
@@ -132,19 +69,6 @@ check_installed()
 	*)	not_ok "modinfo -n $m: updates/, the module just built" \
 			"modinfo -n says '$path'" ;;
 	esac
-}
-
-# fw_ftp_helper: fw forwards only replies, related connections and new
-# connections to port 21, whose packets get the "ftp" helper.
-fw_ftp_helper()
-{
-	in_ns $FW_NS iptables -t raw -A PREROUTING -p tcp --dport $FTP_PORT \
-		-j CT --helper ftp &&
-	in_ns $FW_NS iptables -P FORWARD DROP &&
-	in_ns $FW_NS iptables -A FORWARD -m conntrack \
-		--ctstate ESTABLISHED,RELATED -j ACCEPT &&
-	in_ns $FW_NS iptables -A FORWARD -p tcp --dport $FTP_PORT --syn \
-		-m conntrack --ctstate NEW -j ACCEPT
 }
 
 ktap_plan 14

@@ -666,6 +666,82 @@ unload_ours()
 }
 
 # =========================================================================
+# Installed modules (install.sh, dkms.sh): which file is loaded
+# =========================================================================
+
+# ko_build_id FILE: the GNU build-id of a module file, compressed or not.
+ko_build_id()
+{
+	local tmp
+
+	tmp=$(mktemp /tmp/ko.XXXXXX)
+	case $1 in
+	*.xz)	xz -dc "$1" ;;
+	*.zst)	zstd -qdc "$1" ;;
+	*.gz)	gzip -dc "$1" ;;
+	*)	cat "$1" ;;
+	esac > "$tmp" 2>/dev/null
+	readelf -n "$tmp" 2>/dev/null | awk '/Build ID:/ { print $3; exit }'
+	rm -f "$tmp"
+}
+
+# mod_build_id NAME: the build-id of the loaded module NAME (the note's
+# 16-byte header, then the id).
+mod_build_id()
+{
+	local note=/sys/module/$1/notes/.note.gnu.build-id
+
+	[ -r "$note" ] && od -An -v -tx1 -j16 "$note" | tr -d ' \n'
+}
+
+# loaded_is NAME FILE: is the loaded module NAME the build in FILE
+# (srcversion and build-id)?
+loaded_is()
+{
+	local sf sl bf bl
+
+	sf=$(modinfo -F srcversion "$2" 2>/dev/null)
+	sl=$(cat "/sys/module/$1/srcversion" 2>/dev/null)
+	bf=$(ko_build_id "$2")
+	bl=$(mod_build_id "$1")
+	if [ -z "$sf" ] || [ "$sf" != "$sl" ] || [ -z "$bf" ] || [ "$bf" != "$bl" ]; then
+		diag "loaded $1: srcversion '$sl' build-id '$bl'"
+		diag "$2: srcversion '$sf' build-id '$bf'"
+		return 1
+	fi
+}
+
+# modinfo_is_kernels: both module names resolve to the running kernel's
+# own modules.
+modinfo_is_kernels()
+{
+	local m path want rc=0
+
+	for m in nf_conntrack_ftp nf_nat_ftp; do
+		path=$(modinfo -n "$m" 2>/dev/null)
+		want=/lib/modules/$(uname -r)/kernel/net/netfilter/$m.ko
+		case $path in
+		"$want"|"$want".*) ;;
+		*)	diag "modinfo -n $m: '$path'"; rc=1 ;;
+		esac
+	done
+	return $rc
+}
+
+# fw_ftp_helper: fw forwards only replies, related connections and new
+# connections to port 21, whose packets get the "ftp" helper.
+fw_ftp_helper()
+{
+	in_ns $FW_NS iptables -t raw -A PREROUTING -p tcp --dport $FTP_PORT \
+		-j CT --helper ftp &&
+	in_ns $FW_NS iptables -P FORWARD DROP &&
+	in_ns $FW_NS iptables -A FORWARD -m conntrack \
+		--ctstate ESTABLISHED,RELATED -j ACCEPT &&
+	in_ns $FW_NS iptables -A FORWARD -p tcp --dport $FTP_PORT --syn \
+		-m conntrack --ctstate NEW -j ACCEPT
+}
+
+# =========================================================================
 # Kernel log
 # =========================================================================
 
