@@ -124,20 +124,9 @@ else
 fi
 
 # 8. A transfer that needs the helper.
-name="passive transfer through fw with the helper attached"
-if ! topo_setup; then
-	not_ok "$name" "topology setup failed"
-elif ! fw_ftp_helper; then
-	not_ok "$name" "firewall setup failed"
-elif ! ftpd_start; then
-	not_ok "$name" "vsftpd did not start"
-else
-	check_ftp "$name" pasv v4 $SRV_IP4
-fi
+check_helper_transfer
 
-# 9. Unload (the namespaces hold the helper through the CT rule).
-ftpd_stop
-topo_cleanup
+# 9. Unload.
 check_cmd "modules unload" unload_ours
 
 # 10-12. make uninstall: back to the kernel's own modules.

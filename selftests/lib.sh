@@ -741,6 +741,26 @@ fw_ftp_helper()
 		-m conntrack --ctstate NEW -j ACCEPT
 }
 
+# check_helper_transfer: one test, a passive transfer from cli to srv
+# through fw with fw_ftp_helper's rules, on a topology set up for it and
+# torn down after (the CT rule holds the helper's module until then).
+check_helper_transfer()
+{
+	local name="passive transfer through fw with the helper attached"
+
+	if ! topo_setup; then
+		not_ok "$name" "topology setup failed"
+	elif ! fw_ftp_helper; then
+		not_ok "$name" "firewall setup failed"
+	elif ! ftpd_start; then
+		not_ok "$name" "vsftpd did not start"
+	else
+		check_ftp "$name" pasv v4 $SRV_IP4
+	fi
+	ftpd_stop
+	topo_cleanup
+}
+
 # =========================================================================
 # Kernel log
 # =========================================================================
