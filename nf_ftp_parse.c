@@ -130,7 +130,21 @@ static bool ftp_at_end(struct ftp_cur *c)
 	return c->i == c->len;
 }
 
-/* Index of the first byte set in an exact zero-byte mask (see below). */
+#define FTP_ONES	0x0101010101010101ULL
+#define FTP_LOWS	0x7f7f7f7f7f7f7f7fULL
+
+/*
+ * The zero bytes of @x, exactly: 0x80 in each byte of the result where
+ * @x has a zero byte, 0 elsewhere.  ((x & lows) + lows) | x has a byte's
+ * top bit set exactly when the byte is not zero, without carries between
+ * bytes.
+ */
+static u64 ftp_zero_bytes(u64 x)
+{
+	return ~(((x & FTP_LOWS) + FTP_LOWS) | x | FTP_LOWS);
+}
+
+/* Index of the first byte set in an exact zero-byte mask (see above). */
 static unsigned int ftp_first_byte(u64 mask)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
@@ -144,22 +158,18 @@ static unsigned int ftp_first_byte(u64 mask)
 static unsigned int ftp_find(const unsigned char *s, unsigned int from,
 			     unsigned int len, unsigned char ch)
 {
-	const u64 lows = 0x7f7f7f7f7f7f7f7fULL;
-	const u64 pattern = 0x0101010101010101ULL * ch;
+	const u64 pattern = FTP_ONES * ch;
 
 	/*
 	 * Eight bytes at a time.  After the xor, a byte is zero where ch
-	 * was; ((x & lows) + lows) | x has a byte's top bit set exactly when
-	 * the byte is not zero, without carries between bytes, so the mask
-	 * marks the matches exactly and the first one is found by counting
-	 * zero bits.
+	 * was, so the exact zero-byte mask marks the matches and the first
+	 * one is found by counting zero bits.
 	 */
 	while (from < len && len - from >= 8) {
 		u64 w, mask;
 
 		memcpy(&w, s + from, sizeof(w));
-		w ^= pattern;
-		mask = ~(((w & lows) + lows) | w | lows);
+		mask = ftp_zero_bytes(w ^ pattern);
 		if (mask)
 			return from + ftp_first_byte(mask);
 		from += 8;
@@ -1103,6 +1113,17 @@ static unsigned int ftp_pass_words(struct nf_ftp_scan *sc,
 }
 #else
 /*
+ * The zero bytes of @x, and maybe some above them: cheaper than
+ * ftp_zero_bytes(), for a test whose hits are checked anyway.  The
+ * borrow out of a zero byte may flag the byte above it; a zero byte is
+ * never missed.  The top bit of every byte may be set: mask it.
+ */
+static u64 ftp_zero_bytes_maybe(u64 x)
+{
+	return (x - FTP_ONES) & ~x;
+}
+
+/*
  * Pass over lines that cannot matter eight bytes at a time, from @i
  * inside a line being passed over: count the lines that end, and stop at
  * the start of a line that is one of the verbs (or may be: fewer than
@@ -1117,10 +1138,9 @@ static unsigned int ftp_pass_words(struct nf_ftp_scan *sc,
 				   const unsigned char *s, unsigned int i,
 				   unsigned int len)
 {
-	const u64 lows = 0x7f7f7f7f7f7f7f7fULL, ones = 0x0101010101010101ULL;
-	const u64 highs = ones << 7;
+	const u64 ones = FTP_ONES, highs = FTP_ONES << 7;
 	unsigned int lines = 0, k, at;
-	u64 w, x, y, z, nl, cand, start = 0, last = 0;
+	u64 w, y, nl, cand, start = 0, last = 0;
 	int ls;
 	u32 v4;
 
@@ -1139,8 +1159,7 @@ static unsigned int ftp_pass_words(struct nf_ftp_scan *sc,
 	/* start: 0x80 when a line starts at the word's first byte */
 	while (len - i >= 8) {
 		memcpy(&w, s + i, sizeof(w));
-		x = w ^ (ones * '\n');
-		nl = ~(((x & lows) + lows) | x | lows);
+		nl = ftp_zero_bytes(w ^ (ones * '\n'));
 		if (!(nl | start)) {
 			if (last) {
 				ls = at + 8 - (nf_ftp_clz64(last) >> 3);
@@ -1158,8 +1177,8 @@ static unsigned int ftp_pass_words(struct nf_ftp_scan *sc,
 		 * flag a byte above a true one, which the check below sorts).
 		 */
 		y = (w | (ones * FTP_FOLD)) ^ (ones * 'a');
-		z = y & ~(ones * 0x04);
-		cand = ((z - ones) & ~z) | (((y ^ (ones * 0x11)) - ones) & ~(y ^ (ones * 0x11)));
+		cand = ftp_zero_bytes_maybe(y & ~(ones * 0x04)) |
+		       ftp_zero_bytes_maybe(y ^ (ones * 0x11));
 		cand &= ((nl << 8) | start) & highs;
 		while (cand) {
 			k = nf_ftp_ctz64(cand) >> 3;
