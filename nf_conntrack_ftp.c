@@ -33,6 +33,7 @@
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_conntrack_expect.h>
 #include <net/netfilter/nf_conntrack_helper.h>
+#include <net/netfilter/nf_conntrack_seqadj.h>
 
 #include "compat.h"
 #include "nf_ftp.h"
@@ -74,9 +75,14 @@ module_param(pairing, bool, 0644);
 MODULE_PARM_DESC(pairing,
 		 "accept 227 only after the client's PASV and 229 only after EPSV (default on)");
 
-/* Lines held across segments; allocated only while a line is unfinished. */
+/*
+ * Lines held across segments; allocated only while a line is unfinished.
+ * @base: under NAT, the sequence offset at the first byte of a line held
+ * back from the stream (see ftp_seqadj_hold())
+ */
 struct nf_ftp_held {
 	char buf[2][NF_FTP_LINE_MAX];
+	s32 base[2];
 };
 
 /*
@@ -372,10 +378,65 @@ static bool ftp_splice(struct sk_buff *skb, unsigned int protoff,
 }
 
 /*
+ * Sequence adjustment while a line is held back under NAT.
+ *
+ * The conntrack core keeps one correction point per direction: a segment
+ * starting at or before it is shifted by offset_before, a later one by
+ * offset_after, and nf_ct_seqadj_set() only ever moves the point forward.
+ * That cannot describe a line cut out of several segments and then
+ * written back: the sender retransmits from anywhere in it, and a rewrite
+ * in a retransmission would not be recorded at all.  So while a line is
+ * held back we keep the record ourselves, with the point just before the
+ * line's first byte @from: a segment starting before @from keeps the
+ * offset it had (@base, kept in the hold buffer); from @from on, the held
+ * bytes are gone.  The receiver's acknowledgement of @from, mapped back,
+ * then acknowledges the held bytes too: the sender does not retransmit
+ * them, and goes on sending (a line cut into more segments than the
+ * sender's congestion window would otherwise stall for good).  Copies of
+ * held bytes in a retransmission starting before @from are cut out by
+ * ftp_restrip(), and what follows them maps right; a segment starting at
+ * @from or later, except the one continuing the line, is withheld.
+ */
+static void ftp_seqadj_put(struct nf_conn *ct, enum ip_conntrack_dir dir,
+			   u32 pos, s32 before, s32 after)
+{
+	struct nf_conn_seqadj *seqadj = nfct_seqadj(ct);
+
+	if (!seqadj)
+		return;
+	spin_lock_bh(&ct->lock);
+	seqadj->seq[dir].correction_pos = pos;
+	seqadj->seq[dir].offset_before = before;
+	seqadj->seq[dir].offset_after = after;
+	spin_unlock_bh(&ct->lock);
+	if (before || after)
+		set_bit(IPS_SEQ_ADJUST_BIT, &ct->status);
+}
+
+/* Is a line of @dir held back from the stream (cut out, not sent on)? */
+static bool ftp_holding_back(const struct nf_ftp_ct *fc, enum nf_ftp_dir dir)
+{
+	return (fc->st.flags & FTP_F_STRIP(dir)) && fc->st.held[dir];
+}
+
+/* The record while a line is held back: see above. */
+static void ftp_seqadj_hold(struct nf_conn *ct, enum ip_conntrack_info ctinfo,
+			    struct nf_ftp_ct *fc)
+{
+	enum nf_ftp_dir dir = ftp_dir(ctinfo);
+	unsigned int held = fc->st.held[dir];
+	s32 base = ftp_held(fc)->base[dir];
+
+	ftp_seqadj_put(ct, CTINFO2DIR(ctinfo), fc->next_seq[dir] - held - 1,
+		       base, base - (s32)held);
+}
+
+/*
  * Set up the expectation a line announced, through the NAT helper when
  * the control connection is NATed.  @line is where @m was found; its first
  * @stripped bytes were held back from the stream (a line split across
- * segments under NAT) and are written back with the rewrite.  @mangled
+ * segments under NAT) and are written back with the rewrite, at @at in the
+ * payload, where the rest of the line begins.  @mangled
  * says this packet was rewritten already: sequence adjustment keeps a
  * single correction per packet, so a second rewrite would corrupt the
  * stream and is refused.  Returns true if the packet was
@@ -385,7 +446,8 @@ static bool ftp_splice(struct sk_buff *skb, unsigned int protoff,
 static bool ftp_expect(struct sk_buff *skb, unsigned int protoff,
 		       struct nf_conn *ct, enum ip_conntrack_info ctinfo,
 		       struct nf_ftp_match *m, const struct nf_ftp_line *line,
-		       unsigned int stripped, bool mangled, int *delta)
+		       unsigned int stripped, unsigned int at, bool mangled,
+		       int *delta)
 {
 	enum ip_conntrack_dir dir = CTINFO2DIR(ctinfo);
 	struct nf_conntrack_expect *exp;
@@ -433,7 +495,7 @@ static bool ftp_expect(struct sk_buff *skb, unsigned int protoff,
 
 		if (stripped) {
 			/* Write the line back from its start. */
-			req.matchoff = 0;
+			req.matchoff = at;
 			req.matchlen = end > stripped ? end - stripped : 0;
 			req.prefix = line->text;
 			req.prefixlen = m->off;
@@ -545,6 +607,7 @@ static void ftp_keep_tail(struct sk_buff *skb, unsigned int protoff,
 	unsigned int len = skb->len - dataoff - pos;
 	struct nf_ftp_held *h = ftp_held(fc);
 	struct net *net = nf_ct_net(ct);
+	s32 base = 0;
 	int delta;
 	bool strip;
 
@@ -555,6 +618,19 @@ static void ftp_keep_tail(struct sk_buff *skb, unsigned int protoff,
 		strip = !mangled && len <= FTP_STRIP_MAX && ftp_nat(ct) &&
 			ftp_may_rewrite(dir, (const char *)skb->data +
 					dataoff + pos, len);
+	if (strip && !held) {
+		/*
+		 * Nothing in this segment was changed, so the tail ends at
+		 * next_seq.  The segment must map as its tail's first byte
+		 * does (ftp_seqadj_hold()): not across an earlier rewrite.
+		 */
+		u32 end = fc->next_seq[dir];
+
+		base = nf_ct_seq_offset(ct, CTINFO2DIR(ctinfo), end - len);
+		if (base != nf_ct_seq_offset(ct, CTINFO2DIR(ctinfo),
+					     end - (skb->len - dataoff)))
+			strip = false;
+	}
 
 	if (!h) {
 		h = ftp_get_held(fc);
@@ -577,6 +653,8 @@ static void ftp_keep_tail(struct sk_buff *skb, unsigned int protoff,
 	if (strip) {
 		if (ftp_splice(skb, protoff, ct, ctinfo, pos, len, NULL, 0,
 			       &delta)) {
+			if (!held)
+				h->base[dir] = base;
 			fc->st.flags |= FTP_F_STRIP(dir);
 		} else {
 			if (held)
@@ -587,37 +665,53 @@ static void ftp_keep_tail(struct sk_buff *skb, unsigned int protoff,
 	}
 }
 
+#define FTP_WITHHELD	(-1)
+#define FTP_UNMAPPABLE	(-2)
+
 /*
  * While a line is held back (FTP_F_STRIP), the receiver cannot
  * acknowledge its bytes, so the sender retransmits them (tail loss probe,
  * then timeout), and a copy let through would land where the rewritten
- * line is to go.  Cut from this segment whatever lies in the held-back
- * range, the last held[dir] bytes before next_seq[dir].  Called before
- * ftp_new_data(); returns how many bytes were cut (all before the new
- * data, if any).  Once the line has gone out, late copies map before the
- * receiver's window through the recorded sequence adjustment.
+ * line is to go.  Called before ftp_new_data().  A segment that starts
+ * before the held-back range [from, next_seq) has what lies in it cut
+ * out: returns how many bytes (all before the new data, if any).  One that
+ * continues the stream at next_seq is left alone (returns 0).  One that
+ * starts anywhere else from @from on cannot be mapped right (see
+ * ftp_seqadj_hold()), so all of its bytes are withheld: returns
+ * FTP_WITHHELD, and the segment is not looked at (what it carries beyond
+ * next_seq comes again: the receiver cannot have acknowledged it).  If
+ * they cannot be cut, FTP_UNMAPPABLE: the segment must be dropped, as it
+ * would land in the wrong place.
+ * Once the line has gone out, late copies map before the receiver's
+ * window through the recorded sequence adjustment.
  */
-static unsigned int ftp_restrip(struct sk_buff *skb, unsigned int protoff,
-				unsigned int dataoff, u32 seq, struct nf_conn *ct,
-				enum ip_conntrack_info ctinfo,
-				struct nf_ftp_ct *fc, bool *mangled)
+static int ftp_restrip(struct sk_buff *skb, unsigned int protoff,
+		       unsigned int dataoff, u32 seq, struct nf_conn *ct,
+		       enum ip_conntrack_info ctinfo, struct nf_ftp_ct *fc,
+		       bool *mangled)
 {
 	enum nf_ftp_dir dir = ftp_dir(ctinfo);
 	unsigned int len = skb->len - dataoff;
 	u32 end = fc->next_seq[dir];
 	u32 from = end - fc->st.held[dir];
-	s32 a, b;
 	int delta;
+	u32 a, b;
 
-	if (!(fc->st.flags & FTP_F_STRIP(dir)) || !fc->st.held[dir] ||
-	    !(fc->st.flags & FTP_F_SEQ(dir)))
+	if (!ftp_holding_back(fc, dir) || !(fc->st.flags & FTP_F_SEQ(dir)) ||
+	    seq == end)
 		return 0;
+	if ((s32)(seq - from) >= 0) {
+		if (!ftp_splice(skb, protoff, ct, ctinfo, 0, len, NULL, 0,
+				&delta))
+			return FTP_UNMAPPABLE;
+		*mangled = true;
+		return FTP_WITHHELD;
+	}
 	/* The part of [from, end) in this segment, as offsets into it. */
-	a = max_t(s32, (s32)(from - seq), 0);
-	b = min_t(s32, (s32)(end - seq), (s32)len);
-	if (b <= a)
-		return 0;
-	if (!ftp_splice(skb, protoff, ct, ctinfo, a, b - a, NULL, 0, &delta))
+	a = from - seq;
+	b = min_t(u32, end - seq, len);
+	if (b <= a ||
+	    !ftp_splice(skb, protoff, ct, ctinfo, a, b - a, NULL, 0, &delta))
 		return 0;
 	*mangled = true;
 	return b - a;
@@ -654,7 +748,7 @@ static void ftp_replay(struct sk_buff *skb, unsigned int protoff,
 		if (nf_ftp_process_line(&st, dir, line.text, line.len,
 					ftp_family(ct), &sender, &pol, &m) ==
 		    NF_FTP_V_EXPECT) {
-			ftp_expect(skb, protoff, ct, ctinfo, &m, &line, 0,
+			ftp_expect(skb, protoff, ct, ctinfo, &m, &line, 0, 0,
 				   false, &delta);
 			return;
 		}
@@ -677,35 +771,52 @@ static void ftp_segment_done(struct net *net, struct nf_ftp_ct *fc,
 		ftp_drop_held(fc);
 }
 
-static void ftp_process(struct sk_buff *skb, unsigned int protoff,
-			unsigned int dataoff, u32 seq, struct nf_conn *ct,
-			enum ip_conntrack_info ctinfo, struct nf_ftp_ct *fc)
+/*
+ * The full path: every line of the segment, in place (linearized).
+ * Returns the verdict: NF_DROP only for a segment that would corrupt the
+ * stream (see ftp_restrip()).
+ */
+static unsigned int ftp_process(struct sk_buff *skb, unsigned int protoff,
+				unsigned int dataoff, u32 seq,
+				struct nf_conn *ct,
+				enum ip_conntrack_info ctinfo,
+				struct nf_ftp_ct *fc)
 {
 	enum nf_ftp_dir dir = ftp_dir(ctinfo);
 	struct net *net = nf_ct_net(ct);
-	unsigned int overflows = 0, lines = 0, len, cut;
+	unsigned int overflows = 0, lines = 0, len;
 	bool mangled = false, at_line_start;
+	unsigned int skblen = skb->len;
 	struct nf_ftp_policy pol;
 	union nf_ftp_addr sender;
 	struct nf_ftp_held *h;
 	struct nf_ftp_line line;
 	struct nf_ftp_match m;
+	bool held_back;
 	unsigned int pos;
+	s32 offset = 0;
+	int skip, cut;
 	u8 family;
-	int skip;
 
 	/* Does this segment start a line, with nothing held before it? */
 	at_line_start = !fc->st.held[dir] &&
 			!(fc->st.flags & (NF_FTP_F_DISCARD(dir) |
 					  NF_FTP_F_RESYNC(dir)));
+	held_back = ftp_holding_back(fc, dir);
+	if (held_back)
+		offset = nf_ct_seq_offset(ct, CTINFO2DIR(ctinfo), seq);
 	len = skb->len - dataoff;
 	cut = ftp_restrip(skb, protoff, dataoff, seq, ct, ctinfo, fc,
 			  &mangled);
+	if (cut == FTP_UNMAPPABLE)
+		return NF_DROP;
+	if (cut == FTP_WITHHELD)
+		goto out;
 	skip = ftp_new_data(ct, fc, dir, seq, len);
 	if (skip < 0) {
-		if (!cut)
+		if (!held_back)
 			ftp_replay(skb, protoff, dataoff, seq, ct, ctinfo, fc);
-		return;
+		goto out;
 	}
 	/* The cut bytes were all before the new data. */
 	pos = skip - cut;
@@ -713,7 +824,7 @@ static void ftp_process(struct sk_buff *skb, unsigned int protoff,
 	if (nf_ftp_tls_segment(&fc->st, (const char *)skb->data + dataoff + pos,
 			       skb->len - dataoff - pos)) {
 		nf_ftp_stat_inc(net, NF_FTP_STAT_TLS_SKIPPED);
-		return;
+		goto out;
 	}
 
 	ftp_read_policy(&pol);
@@ -726,7 +837,7 @@ static void ftp_process(struct sk_buff *skb, unsigned int protoff,
 		const char *data = (const char *)skb->data + dataoff;
 		unsigned int len = skb->len - dataoff;
 		u16 tls = fc->st.flags & NF_FTP_F_TLS;
-		unsigned int stripped = 0;
+		unsigned int stripped = 0, at = pos;
 		enum nf_ftp_verdict v;
 		bool changed = false;
 		int delta = 0;
@@ -756,10 +867,11 @@ static void ftp_process(struct sk_buff *skb, unsigned int protoff,
 			ftp_refuse(ct, &m, m.reason);
 		else if (v == NF_FTP_V_EXPECT)
 			changed = ftp_expect(skb, protoff, ct, ctinfo, &m,
-					     &line, stripped, mangled, &delta);
+					     &line, stripped, at, mangled,
+					     &delta);
 		if (stripped && !changed) {
 			/* Not rewritten after all: send the line on as is. */
-			changed = ftp_splice(skb, protoff, ct, ctinfo, 0, 0,
+			changed = ftp_splice(skb, protoff, ct, ctinfo, at, 0,
 					     line.text, stripped, &delta);
 			if (!changed)
 				net_warn_ratelimited(KBUILD_MODNAME ": lost %u held bytes of a split line\n",
@@ -784,6 +896,15 @@ static void ftp_process(struct sk_buff *skb, unsigned int protoff,
 		}
 	}
 	ftp_segment_done(net, fc, lines, overflows);
+out:
+	/* Our record of the sequence adjustment: ftp_seqadj_hold(). */
+	if (ftp_holding_back(fc, dir))
+		ftp_seqadj_hold(ct, ctinfo, fc);
+	else if (held_back)
+		/* The line went out in this segment, or was given up. */
+		ftp_seqadj_put(ct, CTINFO2DIR(ctinfo), seq, offset,
+			       offset + (int)(skb->len - skblen));
+	return NF_ACCEPT;
 }
 
 /*
@@ -851,6 +972,7 @@ static int ftp_help(struct sk_buff *skb, unsigned int protoff,
 		    struct nf_conn *ct, enum ip_conntrack_info ctinfo)
 {
 	const struct tcphdr *th;
+	unsigned int verdict = NF_ACCEPT;
 	struct nf_ftp_ct *fc;
 	unsigned int dataoff;
 	struct tcphdr _th;
@@ -879,10 +1001,11 @@ static int ftp_help(struct sk_buff *skb, unsigned int protoff,
 			ftp_unlock(fc);
 			return NF_DROP;
 		}
-		ftp_process(skb, protoff, dataoff, seq, ct, ctinfo, fc);
+		verdict = ftp_process(skb, protoff, dataoff, seq, ct, ctinfo,
+				      fc);
 	}
 	ftp_unlock(fc);
-	return NF_ACCEPT;
+	return verdict;
 }
 
 /*

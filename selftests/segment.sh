@@ -534,16 +534,18 @@ nat_case "SNAT: PORT in one segment (baseline)" "$V4LOG" \
 	--server $SRV_IP4 --mode port --data-port $__port
 # The split cases under NAT: the helper cuts the start of the line out of
 # the segments that carry it and writes the whole line back, rewritten,
-# into the last one.  The server never acknowledges the bytes cut out, so
-# the client retransmits them (tail loss probe) before the line is
-# complete: the helper must cut those copies too, or they land where the
-# rewritten line goes ("500 Unknown command", or a stalled connection).
+# into the last one.  The server never receives the bytes cut out; the
+# helper's sequence record turns the server's acknowledgement of the
+# line's start into one of the held bytes, but until that reaches the
+# client it retransmits them (tail loss probe): the helper must cut or
+# withhold those copies, or they land where the rewritten line goes
+# ("500 Unknown command", or a stalled connection).
 next_port
 nat_case "SNAT: PORT split inside the numbers" "$V4LOG" \
 	"PORT 198,51,100,1,$((__port >> 8)),$((__port & 255))" \
 	--server $SRV_IP4 --mode port --split 7,13,19 --data-port $__port
 next_port
-known_bug "SNAT: PORT one byte per segment" "one-byte segments under NAT: retransmissions that coalesce held-back and new bytes are not cut exactly" ||
+known_bug "SNAT: PORT one byte per segment" "one-byte segments under NAT: more held-back segments than the congestion window; the held bytes are acknowledged only through rate-limited duplicate ACKs (slow, EPRT |2| and 227 seen ending in a reset)" ||
 nat_case "SNAT: PORT one byte per segment" "$V4LOG" \
 	"PORT 198,51,100,1,$((__port >> 8)),$((__port & 255))" \
 	--server $SRV_IP4 --mode port --split all --data-port $__port
@@ -562,7 +564,7 @@ nat_case "NAT66: EPRT |2| split inside the address" "$V6LOG" \
 	"EPRT |2|$FW_SRV_IP6|$__port|" \
 	--server $SRV_IP6 --mode eprt --split 9,15,24 --data-port $__port
 next_port
-known_bug "NAT66: EPRT |2| one byte per segment" "one-byte segments under NAT: retransmissions that coalesce held-back and new bytes are not cut exactly" ||
+known_bug "NAT66: EPRT |2| one byte per segment" "one-byte segments under NAT: more held-back segments than the congestion window; the held bytes are acknowledged only through rate-limited duplicate ACKs (slow, EPRT |2| and 227 seen ending in a reset)" ||
 nat_case "NAT66: EPRT |2| one byte per segment" "$V6LOG" \
 	"EPRT |2|$FW_SRV_IP6|$__port|" \
 	--server $SRV_IP6 --mode eprt --split all --data-port $__port
@@ -627,7 +629,7 @@ next_port
 dnat_case "DNAT: 227 split inside the numbers" "$(dnat_227)" \
 	--split 29,36,41 --data-port $__port -- --server $FW_CLI_IP4 --mode pasv
 next_port
-known_bug "DNAT: 227 one byte per segment" "one-byte segments under NAT: retransmissions that coalesce held-back and new bytes are not cut exactly" ||
+known_bug "DNAT: 227 one byte per segment" "one-byte segments under NAT: more held-back segments than the congestion window; the held bytes are acknowledged only through rate-limited duplicate ACKs (slow, EPRT |2| and 227 seen ending in a reset)" ||
 dnat_case "DNAT: 227 one byte per segment" "$(dnat_227)" \
 	--split all --data-port $__port -- --server $FW_CLI_IP4 --mode pasv
 next_port
