@@ -651,8 +651,22 @@ static void ftp_keep_tail(struct sk_buff *skb, unsigned int protoff,
 	nf_ftp_stat_inc(net, NF_FTP_STAT_PARTIAL);
 
 	if (strip) {
-		if (ftp_splice(skb, protoff, ct, ctinfo, pos, len, NULL, 0,
-			       &delta)) {
+		/*
+		 * A segment that is nothing but the next held byte maps, under
+		 * ftp_seqadj_hold(), onto the byte before the line, a newline
+		 * the receiver has: sent as that newline, not emptied, it is a
+		 * duplicate the receiver acknowledges at once, and that
+		 * acknowledgement, mapped back, covers the held bytes.  An
+		 * empty segment is only answered, if at all, by a rate-limited
+		 * duplicate ACK, which leaves a sender whose congestion window
+		 * is full of held bytes waiting.  Only while already holding:
+		 * the core decides whether to adjust a segment before the
+		 * helper runs, and the first cut is what sets that up.
+		 */
+		bool echo = held && !pos && len == 1;
+
+		if (ftp_splice(skb, protoff, ct, ctinfo, pos, len,
+			       echo ? "\n" : NULL, echo, &delta)) {
 			if (!held)
 				h->base[dir] = base;
 			fc->st.flags |= FTP_F_STRIP(dir);
