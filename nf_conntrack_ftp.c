@@ -413,6 +413,42 @@ static void ftp_seqadj_put(struct nf_conn *ct, enum ip_conntrack_dir dir,
 		set_bit(IPS_SEQ_ADJUST_BIT, &ct->status);
 }
 
+/*
+ * The record once the held line went out in a segment starting at @seq
+ * (or was given up): mapped, the segment starts at @seq + @offset, and
+ * what follows it is shifted by @after.  When the segment continued the
+ * line (@offset is @base less the held bytes), recording that as "a
+ * segment at @seq, shifted by @offset" would break the core's window
+ * check: nf_conntrack's tcp_in_window() looks up the offset for the
+ * receiver's acknowledgement with the acknowledged sequence number as
+ * the receiver sees it, so an acknowledgement of the end of a short
+ * segment (one newline, say) falls at or before the point, is mapped
+ * back with @offset instead of @after, and comes out beyond anything the
+ * sender sent: conntrack marks it invalid, and the host behind the NAT
+ * never gets it.  So the segment is made to start where the line starts,
+ * @seq less the held bytes, with @base before it: the same place, mapped,
+ * and the point where a rewrite in the kernel's own helper would put it.
+ */
+static void ftp_seqadj_done(struct sk_buff *skb, unsigned int protoff,
+			    struct nf_conn *ct, enum ip_conntrack_info ctinfo,
+			    u32 seq, s32 base, s32 offset, s32 after)
+{
+	u32 back = base - offset;
+	struct tcphdr *th;
+	__be32 old;
+
+	if (back && back <= NF_FTP_LINE_MAX &&
+	    !skb_ensure_writable(skb, protoff + sizeof(*th))) {
+		th = (struct tcphdr *)(skb->data + protoff);
+		old = th->seq;
+		th->seq = htonl(seq - back);
+		inet_proto_csum_replace4(&th->check, skb, old, th->seq, false);
+		seq -= back;
+		offset = base;
+	}
+	ftp_seqadj_put(ct, CTINFO2DIR(ctinfo), seq, offset, after);
+}
+
 /* Is a line of @dir held back from the stream (cut out, not sent on)? */
 static bool ftp_holding_back(const struct nf_ftp_ct *fc, enum nf_ftp_dir dir)
 {
@@ -808,7 +844,7 @@ static unsigned int ftp_process(struct sk_buff *skb, unsigned int protoff,
 	struct nf_ftp_match m;
 	bool held_back;
 	unsigned int pos;
-	s32 offset = 0;
+	s32 offset = 0, base = 0;
 	int skip, cut;
 	u8 family;
 
@@ -817,8 +853,10 @@ static unsigned int ftp_process(struct sk_buff *skb, unsigned int protoff,
 			!(fc->st.flags & (NF_FTP_F_DISCARD(dir) |
 					  NF_FTP_F_RESYNC(dir)));
 	held_back = ftp_holding_back(fc, dir);
-	if (held_back)
+	if (held_back) {
 		offset = nf_ct_seq_offset(ct, CTINFO2DIR(ctinfo), seq);
+		base = ftp_held(fc)->base[dir];
+	}
 	len = skb->len - dataoff;
 	cut = ftp_restrip(skb, protoff, dataoff, seq, ct, ctinfo, fc,
 			  &mangled);
@@ -916,8 +954,8 @@ out:
 		ftp_seqadj_hold(ct, ctinfo, fc);
 	else if (held_back)
 		/* The line went out in this segment, or was given up. */
-		ftp_seqadj_put(ct, CTINFO2DIR(ctinfo), seq, offset,
-			       offset + (int)(skb->len - skblen));
+		ftp_seqadj_done(skb, protoff, ct, ctinfo, seq, base, offset,
+				offset + (int)(skb->len - skblen));
 	return NF_ACCEPT;
 }
 

@@ -545,7 +545,6 @@ nat_case "SNAT: PORT split inside the numbers" "$V4LOG" \
 	"PORT 198,51,100,1,$((__port >> 8)),$((__port & 255))" \
 	--server $SRV_IP4 --mode port --split 7,13,19 --data-port $__port
 next_port
-known_bug "SNAT: PORT one byte per segment" "one-byte segments under NAT: more held-back segments than the congestion window; the held bytes are acknowledged only through rate-limited duplicate ACKs (slow, EPRT |2| and 227 seen ending in a reset)" ||
 nat_case "SNAT: PORT one byte per segment" "$V4LOG" \
 	"PORT 198,51,100,1,$((__port >> 8)),$((__port & 255))" \
 	--server $SRV_IP4 --mode port --split all --data-port $__port
@@ -564,7 +563,6 @@ nat_case "NAT66: EPRT |2| split inside the address" "$V6LOG" \
 	"EPRT |2|$FW_SRV_IP6|$__port|" \
 	--server $SRV_IP6 --mode eprt --split 9,15,24 --data-port $__port
 next_port
-known_bug "NAT66: EPRT |2| one byte per segment" "one-byte segments under NAT: more held-back segments than the congestion window; the held bytes are acknowledged only through rate-limited duplicate ACKs (slow, EPRT |2| and 227 seen ending in a reset)" ||
 nat_case "NAT66: EPRT |2| one byte per segment" "$V6LOG" \
 	"EPRT |2|$FW_SRV_IP6|$__port|" \
 	--server $SRV_IP6 --mode eprt --split all --data-port $__port
@@ -629,7 +627,6 @@ next_port
 dnat_case "DNAT: 227 split inside the numbers" "$(dnat_227)" \
 	--split 29,36,41 --data-port $__port -- --server $FW_CLI_IP4 --mode pasv
 next_port
-known_bug "DNAT: 227 one byte per segment" "one-byte segments under NAT: more held-back segments than the congestion window; the held bytes are acknowledged only through rate-limited duplicate ACKs (slow, EPRT |2| and 227 seen ending in a reset)" ||
 dnat_case "DNAT: 227 one byte per segment" "$(dnat_227)" \
 	--split all --data-port $__port -- --server $FW_CLI_IP4 --mode pasv
 next_port
