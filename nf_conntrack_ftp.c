@@ -76,13 +76,26 @@ MODULE_PARM_DESC(pairing,
 		 "accept 227 only after the client's PASV and 229 only after EPSV (default on)");
 
 /*
- * Lines held across segments; allocated only while a line is unfinished.
+ * Bytes of one direction that came ahead of a gap, [seq, seq + len),
+ * kept until the gap is filled (see ftp_stash()).
+ */
+struct nf_ftp_ooo {
+	u32 seq;
+	u16 len;
+	char buf[NF_FTP_LINE_MAX];
+};
+
+/*
+ * Lines held across segments; allocated only while a line is unfinished
+ * or bytes wait behind a gap.
  * @base: under NAT, the sequence offset at the first byte of a line held
  * back from the stream (see ftp_seqadj_hold())
+ * @ooo: bytes waiting behind a gap, per direction, or NULL
  */
 struct nf_ftp_held {
 	char buf[2][NF_FTP_LINE_MAX];
 	s32 base[2];
+	struct nf_ftp_ooo *ooo[2];
 };
 
 /*
@@ -243,10 +256,19 @@ static void ftp_set_held(struct nf_ftp_ct *fc, struct nf_ftp_held *h)
 	fc->held = (unsigned long)h | BIT(FTP_LOCK_BIT);
 }
 
+static void ftp_free_bufs(struct nf_ftp_held *h)
+{
+	if (h) {
+		kfree(h->ooo[0]);
+		kfree(h->ooo[1]);
+		kfree(h);
+	}
+}
+
 /* Free the hold buffer; whatever it held must be given up already. */
 static void ftp_drop_held(struct nf_ftp_ct *fc)
 {
-	kfree(ftp_held(fc));
+	ftp_free_bufs(ftp_held(fc));
 	ftp_set_held(fc, NULL);
 }
 
@@ -258,9 +280,23 @@ static struct nf_ftp_held *ftp_get_held(struct nf_ftp_ct *fc)
 	if (h || READ_ONCE(ftp_exiting))
 		return h;
 	h = kmalloc(sizeof(*h), GFP_ATOMIC);
-	if (h)
+	if (h) {
+		h->ooo[0] = NULL;
+		h->ooo[1] = NULL;
 		ftp_set_held(fc, h);
+	}
 	return h;
+}
+
+/* Forget the bytes of @dir waiting behind a gap, if any. */
+static void ftp_unstash(struct nf_ftp_ct *fc, enum nf_ftp_dir dir)
+{
+	struct nf_ftp_held *h = ftp_held(fc);
+
+	if (h && h->ooo[dir]) {
+		kfree(h->ooo[dir]);
+		h->ooo[dir] = NULL;
+	}
 }
 
 /* Does @dir keep bytes in the hold buffer (not just count them)? */
@@ -567,11 +603,66 @@ static void ftp_read_policy(struct nf_ftp_policy *pol)
 }
 
 /*
+ * A segment that came ahead of data we have not seen (reordered, or one
+ * before it was lost before us): keep its bytes, merged with what came
+ * ahead before, until the gap is filled; ftp_drain() parses them then.
+ * Not under NAT (the segment has gone out as it was; the held-back path
+ * deals with order there), not once the channel is encrypted, and at most
+ * NF_FTP_LINE_MAX bytes in all.  Returns false if the bytes cannot be
+ * kept: the caller gives up on the line instead.
+ */
+static bool ftp_stash(struct nf_conn *ct, struct nf_ftp_ct *fc,
+		      enum nf_ftp_dir dir, u32 seq, const char *data,
+		      unsigned int len)
+{
+	struct nf_ftp_held *h;
+	struct nf_ftp_ooo *o;
+	u32 lo, hi;
+
+	if ((ct->status & IPS_NAT_MASK) || (fc->st.flags & NF_FTP_F_TLS) ||
+	    len > NF_FTP_LINE_MAX)
+		return false;
+	h = ftp_get_held(fc);
+	if (!h)
+		return false;
+	o = h->ooo[dir];
+	if (!o) {
+		o = kmalloc(sizeof(*o), GFP_ATOMIC);
+		if (!o)
+			return false;
+		o->seq = seq;
+		o->len = 0;
+		h->ooo[dir] = o;
+	}
+	if (!o->len)
+		o->seq = seq;
+	/* Only one run of bytes: the union must be contiguous, and short. */
+	if ((s32)(seq - (o->seq + o->len)) > 0 ||
+	    (s32)(o->seq - (seq + len)) > 0)
+		return false;
+	lo = (s32)(seq - o->seq) < 0 ? seq : o->seq;
+	hi = (s32)(seq + len - (o->seq + o->len)) > 0 ? seq + len
+						       : o->seq + o->len;
+	if (hi - lo > NF_FTP_LINE_MAX)
+		return false;
+	if (lo != o->seq)
+		memmove(o->buf + (o->seq - lo), o->buf, o->len);
+	memcpy(o->buf + (seq - lo), data, len);
+	o->seq = lo;
+	o->len = hi - lo;
+	return true;
+}
+
+#define FTP_STASHED	(-2)
+
+/*
  * Work out which part of this segment is new.  Returns the offset of the
- * first new byte, or -1 when everything in it was seen before.
+ * first new byte, -1 when everything in it was seen before, or
+ * FTP_STASHED when it came ahead of a gap and was kept for later.
  */
 static int ftp_new_data(struct nf_conn *ct, struct nf_ftp_ct *fc,
-			enum nf_ftp_dir dir, u32 seq, unsigned int len)
+			enum nf_ftp_dir dir, u32 seq, const char *data,
+			unsigned int len)
 {
 	int skip = 0;
 
@@ -584,10 +675,13 @@ static int ftp_new_data(struct nf_conn *ct, struct nf_ftp_ct *fc,
 				return -1;
 			skip = -d;
 		} else if (d > 0) {
+			nf_ftp_stat_inc(nf_ct_net(ct), NF_FTP_STAT_GAPS);
+			if (ftp_stash(ct, fc, dir, seq, data, len))
+				return FTP_STASHED;
 			/* We missed data: what is held is no longer a line. */
+			ftp_unstash(fc, dir);
 			nf_ftp_resync(&fc->st, dir);
 			fc->st.flags &= ~(FTP_F_STRIP(dir) | FTP_F_REPLAY(dir));
-			nf_ftp_stat_inc(nf_ct_net(ct), NF_FTP_STAT_GAPS);
 		}
 	}
 	fc->next_seq[dir] = seq + len;
@@ -812,13 +906,96 @@ static void ftp_replay(struct sk_buff *skb, unsigned int protoff,
 static void ftp_segment_done(struct net *net, struct nf_ftp_ct *fc,
 			     unsigned int lines, unsigned int overflows)
 {
+	struct nf_ftp_held *h = ftp_held(fc);
+
 	if (lines)
 		ftp_stat_add(net, NF_FTP_STAT_LINES, lines);
 	if (overflows)
 		ftp_stat_add(net, NF_FTP_STAT_REFUSED + NF_FTP_R_OVERFLOW,
 			     overflows);
-	if (ftp_held(fc) && !ftp_buffered(fc, 0) && !ftp_buffered(fc, 1))
+	if (h && !ftp_buffered(fc, 0) && !ftp_buffered(fc, 1) &&
+	    !h->ooo[0] && !h->ooo[1])
 		ftp_drop_held(fc);
+}
+
+/*
+ * Parse @data, bytes of the stream that are not in the current packet
+ * (see ftp_drain()), as a segment that continues the stream.  Never under
+ * NAT, so nothing is written to the packet.
+ */
+static void ftp_parse_text(struct sk_buff *skb, unsigned int protoff,
+			   struct nf_conn *ct, enum ip_conntrack_info ctinfo,
+			   struct nf_ftp_ct *fc, const char *data,
+			   unsigned int len, unsigned int *lines,
+			   unsigned int *overflows)
+{
+	enum nf_ftp_dir dir = ftp_dir(ctinfo);
+	struct nf_ftp_held *h = ftp_held(fc);
+	struct net *net = nf_ct_net(ct);
+	struct nf_ftp_policy pol;
+	union nf_ftp_addr sender;
+	struct nf_ftp_line line;
+	struct nf_ftp_match m;
+	unsigned int pos = 0;
+	int delta;
+
+	ftp_read_policy(&pol);
+	ftp_addr_from_inet(&sender, &ct->tuplehash[dir].tuple.src.u3);
+	while (nf_ftp_next_line(&fc->st, dir, h->buf[dir], data, len, &pos,
+				&line, overflows)) {
+		u16 tls = fc->st.flags & NF_FTP_F_TLS;
+		enum nf_ftp_verdict v;
+
+		(*lines)++;
+		if (!line.text)
+			continue;
+		v = nf_ftp_process_line(&fc->st, dir, line.text, line.len,
+					ftp_family(ct), &sender, &pol, &m);
+		if (v == NF_FTP_V_REFUSE)
+			ftp_refuse(ct, &m, m.reason);
+		else if (v == NF_FTP_V_EXPECT)
+			ftp_expect(skb, protoff, ct, ctinfo, &m, &line, 0, 0,
+				   true, &delta);
+		if (!tls && (fc->st.flags & NF_FTP_F_TLS)) {
+			nf_ftp_stat_inc(net, NF_FTP_STAT_TLS_SESSIONS);
+			return;
+		}
+	}
+	if (pos < len) {
+		if (nf_ftp_hold(&fc->st, dir, h->buf[dir], data + pos,
+				len - pos))
+			(*overflows)++;
+		else
+			nf_ftp_stat_inc(net, NF_FTP_STAT_PARTIAL);
+	}
+}
+
+/*
+ * After a segment that continued the stream: if it reached the bytes that
+ * came ahead of a gap (ftp_stash()), parse what of them is new, and
+ * continue the stream after them.
+ */
+static void ftp_drain(struct sk_buff *skb, unsigned int protoff,
+		      struct nf_conn *ct, enum ip_conntrack_info ctinfo,
+		      struct nf_ftp_ct *fc, unsigned int *lines,
+		      unsigned int *overflows)
+{
+	enum nf_ftp_dir dir = ftp_dir(ctinfo);
+	struct nf_ftp_held *h = ftp_held(fc);
+	struct nf_ftp_ooo *o = h ? h->ooo[dir] : NULL;
+	s32 d;
+
+	if (!o)
+		return;
+	d = (s32)(fc->next_seq[dir] - o->seq);
+	if (d < 0 && !(fc->st.flags & NF_FTP_F_TLS))
+		return;		/* still a gap */
+	if (d >= 0 && d < o->len && !(fc->st.flags & NF_FTP_F_TLS)) {
+		fc->next_seq[dir] = o->seq + o->len;
+		ftp_parse_text(skb, protoff, ct, ctinfo, fc, o->buf + d,
+			       o->len - d, lines, overflows);
+	}
+	ftp_unstash(fc, dir);
 }
 
 /*
@@ -864,7 +1041,10 @@ static unsigned int ftp_process(struct sk_buff *skb, unsigned int protoff,
 		return NF_DROP;
 	if (cut == FTP_WITHHELD)
 		goto out;
-	skip = ftp_new_data(ct, fc, dir, seq, len);
+	skip = ftp_new_data(ct, fc, dir, seq,
+			    (const char *)skb->data + dataoff, len);
+	if (skip == FTP_STASHED)
+		goto out;
 	if (skip < 0) {
 		if (!held_back)
 			ftp_replay(skb, protoff, dataoff, seq, ct, ctinfo, fc);
@@ -947,6 +1127,7 @@ static unsigned int ftp_process(struct sk_buff *skb, unsigned int protoff,
 			break;
 		}
 	}
+	ftp_drain(skb, protoff, ct, ctinfo, fc, &lines, &overflows);
 	ftp_segment_done(net, fc, lines, overflows);
 out:
 	/* Our record of the sequence adjustment: ftp_seqadj_hold(). */
@@ -988,6 +1169,8 @@ static bool ftp_scan_segment(struct sk_buff *skb, unsigned int dataoff,
 		return false;
 
 	h = ftp_held(fc);
+	if (h && h->ooo[dir])
+		return false;	/* bytes wait behind a gap: ftp_drain() */
 	nf_ftp_scan_begin(&sc, &fc->st, h ? h->buf[dir] : NULL,
 			  ftp_family(ct));
 	skb_prepare_seq_read(skb, dataoff, skb->len, &ss);
@@ -1071,6 +1254,8 @@ static int ftp_from_nlattr(struct nlattr *attr, struct nf_conn *ct)
 
 	fc->st.flags &= ~(FTP_F_SEQ(0) | FTP_F_SEQ(1) |
 			  FTP_F_REPLAY(0) | FTP_F_REPLAY(1));
+	ftp_unstash(fc, NF_FTP_CLIENT);
+	ftp_unstash(fc, NF_FTP_SERVER);
 	ftp_unlock(fc);
 	return 0;
 }
@@ -1079,7 +1264,7 @@ static void ftp_destroy(struct nf_conn *ct)
 {
 	struct nf_ftp_ct *fc = nfct_help_data(ct);
 
-	kfree(ftp_held(fc));
+	ftp_free_bufs(ftp_held(fc));
 }
 
 static bool ftp_is_ours(const struct nf_conntrack_helper *helper)

@@ -20,10 +20,9 @@
 # must move by exactly that much, which also shows that the lines really
 # were cut.
 #
-# Lines lost to a gap before fw (loss or reordering upstream) are not
-# reassembled: those cases check that nothing is corrupted and that the
-# same connection recovers (gap_case).  Cases that show a known, open bug
-# are skipped with the reason (known_bug); SEG_KNOWN_BUGS=1 runs them.
+# Lines split around a gap before fw (loss or reordering upstream) are
+# reassembled: the segment that came ahead is kept until the gap is
+# filled, and the first attempt must work (gap_case, netem reordering).
 
 source "$(dirname "$(readlink -f "$0")")/lib.sh"
 source "$LIB_DIR/lib_seg.sh"
@@ -75,15 +74,14 @@ seg_run()
 	fi
 }
 
-# seg_report NAME [KNOWN]: the KTAP line for the last seg_run; KNOWN is
-# put in front of the reason of a failure (for known failures).
+# seg_report NAME: the KTAP line for the last seg_run.
 seg_report()
 {
 	if [ -z "$SEG_ERR" ]; then
 		ok "$1"
 		return 0
 	fi
-	not_ok "$1" "${2:+$2: }$SEG_ERR"
+	not_ok "$1" "$SEG_ERR"
 	diag_file "$SEG_CLIENT_LOG" 10
 	stat_diag
 	return 1
@@ -97,15 +95,6 @@ seg_case()
 	shift
 	seg_run "$@"
 	seg_report "$name"
-}
-
-# known_bug NAME WHY: the case NAME shows a known, open bug (issue 4): it
-# is reported as skipped, with WHY, unless SEG_KNOWN_BUGS=1 runs it.
-known_bug()
-{
-	[ "${SEG_KNOWN_BUGS:-0}" = 1 ] && return 1
-	skip "$1" "known bug (issue 4): $2"
-	return 0
 }
 
 # seg_blocked NAME WANT_REPLY ARGS...: the same transfer must fail, after
@@ -324,14 +313,14 @@ drop_done()
 	in_ns "$1" iptables -t raw -D PREROUTING 1
 }
 
-# loss_case NAME NS SPORT|DPORT STRING KNOWN: seg_run (or fake_run, with
+# loss_case NAME NS SPORT|DPORT STRING: seg_run (or fake_run, with
 # CASE_ARGS) while drop_once NS drops one segment; the transfer must work
 # and exactly one packet must have been dropped.  The sender sends its
 # segments 1 ms apart, so that the lost one is retransmitted after the
 # next one went out (on a SACK), not before it (tail loss probe).
 loss_case()
 {
-	local name=$1 ns=$2 dir=$3 string=$4 known=$5 lost
+	local name=$1 ns=$2 dir=$3 string=$4 lost
 
 	drop_once "$ns" "$dir" "$string"
 	if [ "$dir" = dport ]; then
@@ -342,17 +331,18 @@ loss_case()
 	lost=$(drop_done "$ns")
 	[ -z "$SEG_ERR" ] && [ "$lost" != 1 ] && SEG_ERR="$lost segments dropped, want 1"
 	[ -n "$SEG_ERR" ] && SEG_ERR="$SEG_ERR (sequence_gaps +$(stat_delta sequence_gaps))"
-	seg_report "$name" "$known"
+	seg_report "$name"
 }
 
 # gap_case NAME NS SPORT|DPORT STRING: a segment lost BEFORE fw, so fw
-# sees the one after it first: a sequence gap.  The helper does not
-# reassemble out of order (Documentation/nf_conntrack_ftp.rst): it drops
-# the held part of the line and resynchronises at the next newline, and
-# the retransmission is old data.  The line is lost, but nothing may be
-# corrupted: the gap is counted, exactly one packet was lost, and the
-# client's retry of the data command on the SAME control connection
-# works, which needs the helper's state for that direction to be right.
+# sees the one after it first: a sequence gap.  The helper keeps the
+# segment that came ahead and parses it when the retransmission fills the
+# gap (Documentation/nf_conntrack_ftp.rst), so the transfer must work the
+# first time, without a retry; the gap must be counted, and exactly one
+# packet must have been lost.  Both ends send their segments 1 ms apart,
+# as in loss_case: the next segment must pass fw before the sender's tail
+# loss probe (two round trips, a few ms here) resends the lost one, or
+# there is no gap to see.
 gap_case()
 {
 	local name=$1 ns=$2 dir=$3 string=$4 lost err=
@@ -369,12 +359,12 @@ gap_case()
 		shift
 		cargs=("$@")
 		fake_start $SRV_NS $SRV_IP4 --timeout 30 --sessions 1 \
-			"${sargs[@]}" || err="fake server did not start"
+			--gap-ms 1 "${sargs[@]}" || err="fake server did not start"
 	fi
 	drop_once "$ns" "$dir" "$string"
-	seg_get --timeout 8 --data-timeout 4 --gap-ms 1 --retry 1 \
+	seg_get --timeout 8 --data-timeout 4 --gap-ms 1 \
 		"${cargs[@]}" > /dev/null 2>&1 ||
-		err="${err:+$err; }transfer failed, also on the retry"
+		err="${err:+$err; }transfer failed (line not reassembled)"
 	lost=$(drop_done "$ns")
 	[ "$dir" = sport ] && fake_stop
 	[ "$lost" = 1 ] || err="${err:+$err; }$lost segments dropped, want 1"
@@ -395,12 +385,12 @@ gap_case()
 next_port
 CASE_ARGS=(--server $SRV_IP4 --mode port --split 7,13 --data-port $__port)
 loss_case "split PORT, a segment lost after fw and retransmitted" \
-	$SRV_NS dport "2,0,2," ""
+	$SRV_NS dport "2,0,2,"
 
 # The same segment lost BEFORE fw (see gap_case).
 next_port
 CASE_ARGS=(--server $SRV_IP4 --mode port --split 7,13 --data-port $__port)
-gap_case "split PORT, a segment lost before fw: gap counted, retry on the same connection works" \
+gap_case "split PORT, a segment lost before fw: gap counted, line reassembled" \
 	$FW_NS dport "2,0,2,"
 
 # Duplicates (fw sees every segment twice now and then) without
@@ -412,11 +402,10 @@ in_ns $CLI_NS tc qdisc del dev $CLI_IF root
 check_eq "netem duplicate 20%: 3 split PORT transfers, failed" "$failed" 0
 
 # netem reorders the client's segments (sent 5 ms apart, 25% of them
-# without the 20 ms delay), so fw sees some split lines out of order: such
-# a line is lost (see gap_case), and the client's retry on the same
-# connection must work.
-if ! known_bug "netem reorder on cli: 3 split PORT + 3 split EPRT |2| transfers (retry allowed)" \
-	"no out-of-order reassembly, and a retry can be reordered too"; then
+# without the 20 ms delay), so fw sees some split lines out of order: they
+# are reassembled (see gap_case).  netem can also leave two separate runs
+# ahead of a gap, which the helper does not bridge: then the client's
+# retry on the same connection must work.
 in_ns $CLI_NS tc qdisc add dev $CLI_IF root netem delay 20ms \
 	reorder 25% 50% duplicate 10%
 stat_snap
@@ -429,7 +418,6 @@ else
 	not_ok "netem reorder on cli: 3 split PORT + 3 split EPRT |2| transfers (retry allowed)" \
 		"$failed + $failed6 failed, sequence_gaps +$(stat_delta sequence_gaps)"
 fi
-fi
 
 # The same in the reply direction, from the fake server: a segment of a
 # split 227 ("227 Entering Passive Mode (19" "8,51,10" "0,2,7" "8,NN).")
@@ -439,18 +427,14 @@ ftpd_start $FTP_PORT v6 > /dev/null
 next_port
 CASE_ARGS=(--split 29,36,41 --data-port $__port -- --server $SRV_IP4 --mode pasv)
 loss_case "split 227, a segment lost after fw and retransmitted" \
-	$CLI_NS sport "8,51,10" ""
+	$CLI_NS sport "8,51,10"
 next_port
 CASE_ARGS=(--split 29,36,41 --data-port $__port -- --server $SRV_IP4 --mode pasv)
-known_bug "split 227, a segment lost before fw: gap counted, retry on the same connection works" \
-	"the drop does not reliably produce a gap in the reply direction (test)" ||
-gap_case "split 227, a segment lost before fw: gap counted, retry on the same connection works" \
+gap_case "split 227, a segment lost before fw: gap counted, line reassembled" \
 	$FW_NS sport "8,51,10"
 
 # netem reordering the fake server's 227 segments (retry allowed, as on
 # the client side).
-if ! known_bug "netem reorder on srv: 3 split 227 transfers (retry allowed)" \
-	"no out-of-order reassembly, and a retry can be reordered too"; then
 in_ns $SRV_NS tc qdisc add dev $SRV_IF root netem delay 20ms \
 	reorder 25% 50% duplicate 10%
 stat_snap
@@ -472,7 +456,6 @@ if [ $failed -eq 0 ]; then
 else
 	not_ok "netem reorder on srv: 3 split 227 transfers (retry allowed)" \
 		"$failed failed, sequence_gaps +$(stat_delta sequence_gaps)"
-fi
 fi
 
 # Every expectation was used by its data connection.
@@ -524,10 +507,9 @@ nat_case()
 	elif [ -z "$SEG_ERR" ] && [ "$(stat_delta nat_rewrites)" -lt 1 ]; then
 		SEG_ERR="nat_rewrites did not move"
 	fi
-	seg_report "$name" "$NAT_KNOWN"
+	seg_report "$name"
 }
 
-NAT_KNOWN=
 next_port
 nat_case "SNAT: PORT in one segment (baseline)" "$V4LOG" \
 	"PORT 198,51,100,1,$((__port >> 8)),$((__port & 255))" \
@@ -552,12 +534,10 @@ next_port
 nat_case "SNAT: EPRT |1| split inside the verb and the address" "$V4LOG" \
 	"EPRT |1|198.51.100.1|$__port|" \
 	--server $SRV_IP4 --mode eprt --split 3,9,15 --data-port $__port
-NAT_KNOWN=
 next_port
 nat_case "NAT66: EPRT |2| in one segment (baseline)" "$V6LOG" \
 	"EPRT |2|$FW_SRV_IP6|$__port|" \
 	--server $SRV_IP6 --mode eprt --data-port $__port
-NAT_KNOWN=
 next_port
 nat_case "NAT66: EPRT |2| split inside the address" "$V6LOG" \
 	"EPRT |2|$FW_SRV_IP6|$__port|" \
@@ -572,7 +552,6 @@ nat_case "NAT66: EPRT |2| one byte per segment" "$V6LOG" \
 in_ns $SRV_NS iptables -t raw -A PREROUTING -p tcp --dport $FTP_PORT \
 	-m string --algo bm --string "PORT 198,51,100,1," -m statistic \
 	--mode nth --every 1000 --packet 0 -j DROP
-NAT_KNOWN=
 next_port
 nat_case "SNAT: rewritten PORT lost after fw, retransmission rewritten" \
 	"$V4LOG" "PORT 198,51,100,1,$((__port >> 8)),$((__port & 255))" \
@@ -610,7 +589,7 @@ dnat_case()
 	elif [ -z "$SEG_ERR" ] && [ "$(stat_delta nat_rewrites)" -lt 1 ]; then
 		SEG_ERR="nat_rewrites did not move"
 	fi
-	seg_report "$name" "$NAT_KNOWN"
+	seg_report "$name"
 }
 
 dnat_227()
@@ -618,7 +597,6 @@ dnat_227()
 	echo "(192,0,2,1,$((__port >> 8)),$((__port & 255)))"
 }
 
-NAT_KNOWN=
 next_port
 dnat_case "DNAT: 227 in one segment (baseline)" "$(dnat_227)" \
 	--data-port $__port -- --server $FW_CLI_IP4 --mode pasv
