@@ -86,16 +86,42 @@ struct nf_ftp_ooo {
 };
 
 /*
- * Lines held across segments; allocated only while a line is unfinished
- * or bytes wait behind a gap.
+ * Under NAT, a line that was held back and went out rewritten in the
+ * segment at @seq (the sender's number), kept until the receiver has
+ * acknowledged it, @end in its numbering: if that segment is lost after
+ * us, its retransmission carries only the line's last part, and the line
+ * is written into it again from @text (see ftp_replay_held()).
+ * @seglen: the sender's payload length of that segment
+ * @len: the line's length, terminator excluded; @text also holds the
+ * terminator's bytes that came before @seq, if any
+ * @pos, @before, @after: the sequence record set when the line went out;
+ * @pos is the sender's number of the line's first byte
+ */
+struct nf_ftp_rep {
+	u32 seq;
+	u32 end;
+	u32 pos;
+	s32 before;
+	s32 after;
+	u16 seglen;
+	u16 len;
+	char text[NF_FTP_LINE_MAX];
+};
+
+/*
+ * Lines held across segments; allocated only while a line is unfinished,
+ * bytes wait behind a gap, or a rewritten line waits for its
+ * acknowledgement.
  * @base: under NAT, the sequence offset at the first byte of a line held
  * back from the stream (see ftp_seqadj_hold())
  * @ooo: bytes waiting behind a gap, per direction, or NULL
+ * @rep: a rewritten held line not yet acknowledged, per direction, or NULL
  */
 struct nf_ftp_held {
 	char buf[2][NF_FTP_LINE_MAX];
 	s32 base[2];
 	struct nf_ftp_ooo *ooo[2];
+	struct nf_ftp_rep *rep[2];
 };
 
 /*
@@ -261,6 +287,8 @@ static void ftp_free_bufs(struct nf_ftp_held *h)
 	if (h) {
 		kfree(h->ooo[0]);
 		kfree(h->ooo[1]);
+		kfree(h->rep[0]);
+		kfree(h->rep[1]);
 		kfree(h);
 	}
 }
@@ -283,6 +311,8 @@ static struct nf_ftp_held *ftp_get_held(struct nf_ftp_ct *fc)
 	if (h) {
 		h->ooo[0] = NULL;
 		h->ooo[1] = NULL;
+		h->rep[0] = NULL;
+		h->rep[1] = NULL;
 		ftp_set_held(fc, h);
 	}
 	return h;
@@ -449,6 +479,32 @@ static void ftp_seqadj_put(struct nf_conn *ct, enum ip_conntrack_dir dir,
 		set_bit(IPS_SEQ_ADJUST_BIT, &ct->status);
 }
 
+/* Give the segment the sequence number @seq (the sender's numbering). */
+static bool ftp_set_seq(struct sk_buff *skb, unsigned int protoff, u32 seq)
+{
+	struct tcphdr *th;
+	__be32 old;
+
+	if (skb_ensure_writable(skb, protoff + sizeof(*th)))
+		return false;
+	th = (struct tcphdr *)(skb->data + protoff);
+	old = th->seq;
+	th->seq = htonl(seq);
+	inet_proto_csum_replace4(&th->check, skb, old, th->seq, false);
+	return true;
+}
+
+/* Free the copy of a rewritten line of @dir, if any (struct nf_ftp_rep). */
+static void ftp_forget_rep(struct nf_ftp_ct *fc, enum nf_ftp_dir dir)
+{
+	struct nf_ftp_held *h = ftp_held(fc);
+
+	if (h && h->rep[dir]) {
+		kfree(h->rep[dir]);
+		h->rep[dir] = NULL;
+	}
+}
+
 /*
  * The record once the held line went out in a segment starting at @seq
  * (or was given up): mapped, the segment starts at @seq + @offset, and
@@ -464,25 +520,34 @@ static void ftp_seqadj_put(struct nf_conn *ct, enum ip_conntrack_dir dir,
  * never gets it.  So the segment is made to start where the line starts,
  * @seq less the held bytes, with @base before it: the same place, mapped,
  * and the point where a rewrite in the kernel's own helper would put it.
+ *
+ * @r is the copy of the line kept for ftp_replay_held() if it went out in
+ * this segment (@seq, @len bytes from the sender), or NULL: completed
+ * here, or given up if the segment cannot be moved.
  */
 static void ftp_seqadj_done(struct sk_buff *skb, unsigned int protoff,
 			    struct nf_conn *ct, enum ip_conntrack_info ctinfo,
-			    u32 seq, s32 base, s32 offset, s32 after)
+			    struct nf_ftp_ct *fc, struct nf_ftp_rep *r,
+			    u32 seq, unsigned int len, s32 base, s32 offset,
+			    s32 after)
 {
 	u32 back = base - offset;
-	struct tcphdr *th;
-	__be32 old;
 
 	if (back && back <= NF_FTP_LINE_MAX &&
-	    !skb_ensure_writable(skb, protoff + sizeof(*th))) {
-		th = (struct tcphdr *)(skb->data + protoff);
-		old = th->seq;
-		th->seq = htonl(seq - back);
-		inet_proto_csum_replace4(&th->check, skb, old, th->seq, false);
+	    ftp_set_seq(skb, protoff, seq - back)) {
 		seq -= back;
 		offset = base;
+	} else if (r) {
+		ftp_forget_rep(fc, ftp_dir(ctinfo));
+		r = NULL;
 	}
 	ftp_seqadj_put(ct, CTINFO2DIR(ctinfo), seq, offset, after);
+	if (r) {
+		r->end = r->seq + len + after;
+		r->pos = seq;
+		r->before = offset;
+		r->after = after;
+	}
 }
 
 /* Is a line of @dir held back from the stream (cut out, not sent on)? */
@@ -862,6 +927,117 @@ static int ftp_restrip(struct sk_buff *skb, unsigned int protoff,
 }
 
 /*
+ * A held line was rewritten into the segment at @seq, @seglen bytes from
+ * the sender, the first thing in it (@at 0): keep a copy of the line for
+ * ftp_replay_held() until the receiver acknowledges it.  Returns the copy,
+ * or NULL (then a loss of that segment after us stalls the connection, as
+ * before there was a copy).
+ */
+static struct nf_ftp_rep *ftp_keep_rep(struct nf_ftp_ct *fc,
+				       enum nf_ftp_dir dir, u32 seq,
+				       unsigned int seglen,
+				       const struct nf_ftp_line *line,
+				       unsigned int stripped, unsigned int at)
+{
+	unsigned int n = max(line->len, stripped);
+	struct nf_ftp_held *h = ftp_held(fc);
+	struct nf_ftp_rep *r;
+
+	if (!h || at || n > NF_FTP_LINE_MAX || seglen > U16_MAX) {
+		ftp_forget_rep(fc, dir);
+		return NULL;
+	}
+	r = h->rep[dir];
+	if (!r) {
+		r = kmalloc(sizeof(*r), GFP_ATOMIC);
+		if (!r)
+			return NULL;
+		h->rep[dir] = r;
+	}
+	r->seq = seq;
+	r->end = seq;
+	r->pos = seq;
+	r->before = 0;
+	r->after = 0;
+	r->seglen = seglen;
+	r->len = line->len;
+	memcpy(r->text, line->text, n);
+	return r;
+}
+
+/*
+ * The receiver acknowledged @ack (a packet of the other direction): the
+ * copy of a line of @dir it covers is no longer needed.
+ */
+static void ftp_rep_acked(struct nf_ftp_ct *fc, enum nf_ftp_dir dir,
+			  u32 ack)
+{
+	struct nf_ftp_held *h = ftp_held(fc);
+
+	if (h && h->rep[dir] && (s32)(ack - h->rep[dir]->end) >= 0)
+		ftp_forget_rep(fc, dir);
+}
+
+/*
+ * A retransmission of the segment a held line was rewritten into (see
+ * struct nf_ftp_rep): it carries the line's last part, from wherever the
+ * sender's acknowledged data ended (the held bytes are acknowledged, or
+ * some of them, or none).  Write the whole line into it again, rewritten
+ * the same way, move its start back to the line's and put back the
+ * record of the first time (the rewrite moves the core's).  Only while
+ * that record still stands, and only for a segment that ends where the
+ * first one did.  Returns true if it was done.
+ */
+static bool ftp_replay_held(struct sk_buff *skb, unsigned int protoff,
+			    unsigned int dataoff, u32 seq, struct nf_conn *ct,
+			    enum ip_conntrack_info ctinfo, struct nf_ftp_ct *fc)
+{
+	struct nf_ftp_state st = { .flags = NF_FTP_F_PASV | NF_FTP_F_EPSV };
+	enum ip_conntrack_dir cdir = CTINFO2DIR(ctinfo);
+	struct nf_conn_seqadj *seqadj = nfct_seqadj(ct);
+	enum nf_ftp_dir dir = ftp_dir(ctinfo);
+	struct nf_ftp_held *h = ftp_held(fc);
+	struct nf_ftp_rep *r = h ? h->rep[dir] : NULL;
+	struct nf_ftp_policy pol;
+	union nf_ftp_addr sender;
+	struct nf_ftp_line line;
+	struct nf_ftp_match m;
+	unsigned int lead;
+	bool same;
+	int delta;
+
+	if (!r || !seqadj || seq + (skb->len - dataoff) != r->seq + r->seglen ||
+	    (s32)(seq - r->pos) < 0 || (s32)(r->seq - seq) < 0)
+		return false;
+	/* Bytes of the line before this segment (it starts inside it). */
+	lead = seq - r->pos;
+	spin_lock_bh(&ct->lock);
+	same = seqadj->seq[cdir].correction_pos == r->pos &&
+	       seqadj->seq[cdir].offset_before == r->before &&
+	       seqadj->seq[cdir].offset_after == r->after;
+	spin_unlock_bh(&ct->lock);
+	if (!same) {
+		ftp_forget_rep(fc, dir);
+		return false;
+	}
+	ftp_read_policy(&pol);
+	ftp_addr_from_inet(&sender, &ct->tuplehash[dir].tuple.src.u3);
+	if (nf_ftp_process_line(&st, dir, r->text, r->len, ftp_family(ct),
+				&sender, &pol, &m) != NF_FTP_V_EXPECT)
+		return false;
+	line.text = r->text;
+	line.len = r->len;
+	line.start = -(int)lead;
+	if (!ftp_expect(skb, protoff, ct, ctinfo, &m, &line, lead, 0, false,
+			&delta))
+		return false;
+	ftp_seqadj_put(ct, cdir, r->pos, r->before, r->after);
+	if (lead && !ftp_set_seq(skb, protoff, r->pos))
+		net_warn_ratelimited(KBUILD_MODNAME ": could not move a replayed line\n");
+	return true;
+}
+
+/*
  * A retransmission of the segment whose line we NATed last: the receiver
  * may never have seen our rewrite, so do it again, the same way (the
  * expectation it registers replaces the identical one, and the sequence
@@ -914,7 +1090,7 @@ static void ftp_segment_done(struct net *net, struct nf_ftp_ct *fc,
 		ftp_stat_add(net, NF_FTP_STAT_REFUSED + NF_FTP_R_OVERFLOW,
 			     overflows);
 	if (h && !ftp_buffered(fc, 0) && !ftp_buffered(fc, 1) &&
-	    !h->ooo[0] && !h->ooo[1])
+	    !h->ooo[0] && !h->ooo[1] && !h->rep[0] && !h->rep[1])
 		ftp_drop_held(fc);
 }
 
@@ -1019,6 +1195,7 @@ static unsigned int ftp_process(struct sk_buff *skb, unsigned int protoff,
 	struct nf_ftp_held *h;
 	struct nf_ftp_line line;
 	struct nf_ftp_match m;
+	struct nf_ftp_rep *rep = NULL;
 	bool held_back;
 	unsigned int pos;
 	s32 offset = 0, base = 0;
@@ -1046,7 +1223,8 @@ static unsigned int ftp_process(struct sk_buff *skb, unsigned int protoff,
 	if (skip == FTP_STASHED)
 		goto out;
 	if (skip < 0) {
-		if (!held_back)
+		if (!held_back &&
+		    !ftp_replay_held(skb, protoff, dataoff, seq, ct, ctinfo, fc))
 			ftp_replay(skb, protoff, dataoff, seq, ct, ctinfo, fc);
 		goto out;
 	}
@@ -1101,6 +1279,10 @@ static unsigned int ftp_process(struct sk_buff *skb, unsigned int protoff,
 			changed = ftp_expect(skb, protoff, ct, ctinfo, &m,
 					     &line, stripped, at, mangled,
 					     &delta);
+		if (stripped && changed)
+			rep = ftp_keep_rep(fc, dir, seq,
+					   fc->next_seq[dir] - seq, &line,
+					   stripped, at);
 		if (stripped && !changed) {
 			/* Not rewritten after all: send the line on as is. */
 			changed = ftp_splice(skb, protoff, ct, ctinfo, at, 0,
@@ -1131,12 +1313,15 @@ static unsigned int ftp_process(struct sk_buff *skb, unsigned int protoff,
 	ftp_segment_done(net, fc, lines, overflows);
 out:
 	/* Our record of the sequence adjustment: ftp_seqadj_hold(). */
-	if (ftp_holding_back(fc, dir))
+	if (ftp_holding_back(fc, dir)) {
+		if (rep)	/* the next line is held already */
+			ftp_forget_rep(fc, dir);
 		ftp_seqadj_hold(ct, ctinfo, fc);
-	else if (held_back)
+	} else if (held_back) {
 		/* The line went out in this segment, or was given up. */
-		ftp_seqadj_done(skb, protoff, ct, ctinfo, seq, base, offset,
-				offset + (int)(skb->len - skblen));
+		ftp_seqadj_done(skb, protoff, ct, ctinfo, fc, rep, seq, len,
+				base, offset, offset + (int)(skb->len - skblen));
+	}
 	return NF_ACCEPT;
 }
 
@@ -1226,6 +1411,8 @@ static int ftp_help(struct sk_buff *skb, unsigned int protoff,
 	seq = ntohl(th->seq);
 
 	fc = ftp_lock(ct);
+	if (th->ack)
+		ftp_rep_acked(fc, !ftp_dir(ctinfo), ntohl(th->ack_seq));
 	if (!ftp_scan_segment(skb, dataoff, seq, ct, ctinfo, fc)) {
 		/*
 		 * Parse in place.  Nothing has been looked at yet, so if
@@ -1256,6 +1443,8 @@ static int ftp_from_nlattr(struct nlattr *attr, struct nf_conn *ct)
 			  FTP_F_REPLAY(0) | FTP_F_REPLAY(1));
 	ftp_unstash(fc, NF_FTP_CLIENT);
 	ftp_unstash(fc, NF_FTP_SERVER);
+	ftp_forget_rep(fc, NF_FTP_CLIENT);
+	ftp_forget_rep(fc, NF_FTP_SERVER);
 	ftp_unlock(fc);
 	return 0;
 }

@@ -174,7 +174,7 @@ setup_fw()
 	fw_policy && seg_no_autocork $CLI_NS && seg_no_autocork $SRV_NS
 }
 
-ktap_plan 52
+ktap_plan 56
 dmesg_mark
 
 # =========================================================================
@@ -560,6 +560,26 @@ lost=$(in_ns $SRV_NS iptables -t raw -L PREROUTING -v -x -n | awk '/STRING/ { pr
 in_ns $SRV_NS iptables -t raw -F PREROUTING
 [ "$lost" = 1 ] || diag "the rewritten PORT was dropped $lost times, want 1"
 
+# The same for a split line: the helper wrote the whole line, rewritten,
+# into the segment that ended it; the client's retransmission of that
+# segment carries only the line's last part, and the helper must write
+# the whole line into it again (and put its start back where the line
+# starts).  Without that the server never gets the line.
+in_ns $SRV_NS iptables -t raw -A PREROUTING -p tcp --dport $FTP_PORT \
+	-m string --algo bm --string "PORT 198,51,100,1," -m statistic \
+	--mode nth --every 1000 --packet 0 -j DROP
+next_port
+nat_case "SNAT: split PORT, the rewritten line lost after fw, retransmission rewritten" \
+	"$V4LOG" "PORT 198,51,100,1,$((__port >> 8)),$((__port & 255))" \
+	--server $SRV_IP4 --mode port --split 7,13,19 --data-port $__port
+lost=$(in_ns $SRV_NS iptables -t raw -L PREROUTING -v -x -n | awk '/STRING/ { print $1 }')
+in_ns $SRV_NS iptables -t raw -F PREROUTING
+if [ "$lost" != 1 ]; then
+	not_ok "SNAT: split PORT, the rewritten line was dropped once" "$lost times"
+else
+	ok "SNAT: split PORT, the rewritten line was dropped once"
+fi
+
 # =========================================================================
 # DNAT (cli talks to fw's 192.0.2.1, DNATed to srv; cli has no route to
 # srv): passive mode works only if the 227 is rewritten to 192.0.2.1 and
@@ -610,6 +630,22 @@ dnat_case "DNAT: 227 one byte per segment" "$(dnat_227)" \
 next_port
 dnat_case "DNAT: 229 split inside the port" "(|||$__port|)" \
 	--split 40,42 --data-port $__port -- --server $FW_CLI_IP4 --mode epsv
+# The segment that carries the rewritten 227 lost after fw (as for SNAT
+# above): the server's retransmission must be rewritten again, whole.
+in_ns $CLI_NS iptables -t raw -A PREROUTING -p tcp --sport $FTP_PORT \
+	-m string --algo bm --string "(192,0,2,1," -m statistic \
+	--mode nth --every 1000 --packet 0 -j DROP
+next_port
+dnat_case "DNAT: split 227, the rewritten line lost after fw, retransmission rewritten" \
+	"$(dnat_227)" --split 29,36,41 --data-port $__port -- \
+	--server $FW_CLI_IP4 --mode pasv
+lost=$(in_ns $CLI_NS iptables -t raw -L PREROUTING -v -x -n | awk '/STRING/ { print $1 }')
+in_ns $CLI_NS iptables -t raw -F PREROUTING
+if [ "$lost" != 1 ]; then
+	not_ok "DNAT: split 227, the rewritten line was dropped once" "$lost times"
+else
+	ok "DNAT: split 227, the rewritten line was dropped once"
+fi
 
 # =========================================================================
 # Teardown
