@@ -847,21 +847,28 @@ static void ftp_keep_tail(struct sk_buff *skb, unsigned int protoff,
 
 	if (strip) {
 		/*
-		 * A segment that is nothing but the next held byte maps, under
-		 * ftp_seqadj_hold(), onto the byte before the line, a newline
-		 * the receiver has: sent as that newline, not emptied, it is a
-		 * duplicate the receiver acknowledges at once, and that
-		 * acknowledgement, mapped back, covers the held bytes.  An
-		 * empty segment is only answered, if at all, by a rate-limited
-		 * duplicate ACK, which leaves a sender whose congestion window
-		 * is full of held bytes waiting.  Only while already holding:
-		 * the core decides whether to adjust a segment before the
-		 * helper runs, and the first cut is what sets that up.
+		 * A segment that is nothing but held bytes goes on as the
+		 * newline before the line, one byte at that newline's sequence
+		 * number: the receiver has it, takes it for a duplicate and
+		 * acknowledges it at once (and, the segment being acceptable
+		 * to it, also takes in what the segment acknowledges), and
+		 * that acknowledgement, mapped back by ftp_seqadj_hold(),
+		 * covers the held bytes.  An empty segment there would lie
+		 * before what the receiver accepts and be answered, if at
+		 * all, by a rate-limited duplicate ACK, which leaves a sender
+		 * whose congestion window is full of held bytes waiting.  Only
+		 * while already holding: the core decides whether to adjust a
+		 * segment before the helper runs, and the first cut is what
+		 * sets that up.  The segment's new bytes are its tail (@pos
+		 * 0), so the newline is @held + 1 bytes before them.
 		 */
-		bool echo = held && !pos && len == 1;
+		bool echo = held && !pos;
 
 		if (ftp_splice(skb, protoff, ct, ctinfo, pos, len,
 			       echo ? "\n" : NULL, echo, &delta)) {
+			if (echo)
+				ftp_set_seq(skb, protoff, fc->next_seq[dir] -
+					    len - held - 1);
 			if (!held)
 				h->base[dir] = base;
 			fc->st.flags |= FTP_F_STRIP(dir);

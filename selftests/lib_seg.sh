@@ -240,10 +240,10 @@ srv_ftpd_stop()
 
 # --- TCP -------------------------------------------------------------------
 
-# tcp_retrans NS: segments NS retransmitted so far (all sockets).
-tcp_retrans()
+# tcp_stat NS NAME: the TCP counter NAME (nstat's name) of NS so far.
+tcp_stat()
 {
-	in_ns "$1" nstat -asz TcpRetransSegs | awk '$1 == "TcpRetransSegs" { print $2 }'
+	in_ns "$1" nstat -asz "$2" | awk -v n="$2" '$1 == n { print $2 }'
 }
 
 # seg_no_autocork NS: one write, one segment, even while earlier segments

@@ -174,7 +174,7 @@ setup_fw()
 	fw_policy && seg_no_autocork $CLI_NS && seg_no_autocork $SRV_NS
 }
 
-ktap_plan 56
+ktap_plan 57
 dmesg_mark
 
 # =========================================================================
@@ -518,14 +518,23 @@ nat_case "SNAT: PORT in one segment (baseline)" "$V4LOG" \
 # the segments that carry it and writes the whole line back, rewritten,
 # into the last one.  The server never receives the bytes cut out; the
 # helper's sequence record turns the server's acknowledgement of the
-# line's start into one of the held bytes, but until that reaches the
-# client it retransmits them (tail loss probe): the helper must cut or
-# withhold those copies, or they land where the rewritten line goes
-# ("500 Unknown command", or a stalled connection).
+# line's start into one of the held bytes.  Each later piece goes on as
+# a copy of the newline before the line, which the server accepts (and
+# acknowledges at once): an emptied piece would lie before the server's
+# window, be answered only by a rate-limited duplicate ACK, and its own
+# ACK would be ignored.  The server's TCPACKSkippedSeq (such duplicate
+# ACKs not sent) shows that: the first piece is emptied (the helper cannot
+# move it yet), the two after it must not be.  Copies of held bytes that
+# do come (a retransmission, a duplicate) must be cut or withheld, or they
+# land where the rewritten line goes ("500 Unknown command", or a stalled
+# connection).
 next_port
+skipped=$(tcp_stat $SRV_NS TcpExtTCPACKSkippedSeq)
 nat_case "SNAT: PORT split inside the numbers" "$V4LOG" \
 	"PORT 198,51,100,1,$((__port >> 8)),$((__port & 255))" \
 	--server $SRV_IP4 --mode port --split 7,13,19 --data-port $__port
+check_eq "SNAT: split PORT, every held piece accepted by the server (TCPACKSkippedSeq)" \
+	"$(($(tcp_stat $SRV_NS TcpExtTCPACKSkippedSeq) - skipped))" 0
 next_port
 nat_case "SNAT: PORT one byte per segment" "$V4LOG" \
 	"PORT 198,51,100,1,$((__port >> 8)),$((__port & 255))" \
