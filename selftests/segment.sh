@@ -174,7 +174,7 @@ setup_fw()
 	fw_policy && seg_no_autocork $CLI_NS && seg_no_autocork $SRV_NS
 }
 
-ktap_plan 57
+ktap_plan 58
 dmesg_mark
 
 # =========================================================================
@@ -311,6 +311,17 @@ drop_done()
 {
 	in_ns "$1" iptables -t raw -L PREROUTING 1 -v -x -n | awk '{ print $1 }'
 	in_ns "$1" iptables -t raw -D PREROUTING 1
+}
+
+# dropped_once NAME NS: drop_done NS, and the KTAP line NAME: exactly one
+# packet was dropped (else the case before it proved nothing).
+dropped_once()
+{
+	local lost
+
+	lost=$(drop_done "$2")
+	[ "$lost" = 1 ]
+	result "$1" $? "$lost packets dropped, want 1"
 }
 
 # loss_case NAME NS SPORT|DPORT STRING: seg_run (or fake_run, with
@@ -558,36 +569,24 @@ nat_case "NAT66: EPRT |2| one byte per segment" "$V6LOG" \
 
 # The rewritten segment lost after fw: the client's retransmission must be
 # rewritten again.
-in_ns $SRV_NS iptables -t raw -A PREROUTING -p tcp --dport $FTP_PORT \
-	-m string --algo bm --string "PORT 198,51,100,1," -m statistic \
-	--mode nth --every 1000 --packet 0 -j DROP
+drop_once $SRV_NS dport "PORT 198,51,100,1,"
 next_port
 nat_case "SNAT: rewritten PORT lost after fw, retransmission rewritten" \
 	"$V4LOG" "PORT 198,51,100,1,$((__port >> 8)),$((__port & 255))" \
 	--server $SRV_IP4 --mode port --data-port $__port
-lost=$(in_ns $SRV_NS iptables -t raw -L PREROUTING -v -x -n | awk '/STRING/ { print $1 }')
-in_ns $SRV_NS iptables -t raw -F PREROUTING
-[ "$lost" = 1 ] || diag "the rewritten PORT was dropped $lost times, want 1"
+dropped_once "SNAT: the rewritten PORT was dropped once" $SRV_NS
 
 # The same for a split line: the helper wrote the whole line, rewritten,
 # into the segment that ended it; the client's retransmission of that
 # segment carries only the line's last part, and the helper must write
 # the whole line into it again (and put its start back where the line
 # starts).  Without that the server never gets the line.
-in_ns $SRV_NS iptables -t raw -A PREROUTING -p tcp --dport $FTP_PORT \
-	-m string --algo bm --string "PORT 198,51,100,1," -m statistic \
-	--mode nth --every 1000 --packet 0 -j DROP
+drop_once $SRV_NS dport "PORT 198,51,100,1,"
 next_port
 nat_case "SNAT: split PORT, the rewritten line lost after fw, retransmission rewritten" \
 	"$V4LOG" "PORT 198,51,100,1,$((__port >> 8)),$((__port & 255))" \
 	--server $SRV_IP4 --mode port --split 7,13,19 --data-port $__port
-lost=$(in_ns $SRV_NS iptables -t raw -L PREROUTING -v -x -n | awk '/STRING/ { print $1 }')
-in_ns $SRV_NS iptables -t raw -F PREROUTING
-if [ "$lost" != 1 ]; then
-	not_ok "SNAT: split PORT, the rewritten line was dropped once" "$lost times"
-else
-	ok "SNAT: split PORT, the rewritten line was dropped once"
-fi
+dropped_once "SNAT: split PORT, the rewritten line was dropped once" $SRV_NS
 
 # =========================================================================
 # DNAT (cli talks to fw's 192.0.2.1, DNATed to srv; cli has no route to
@@ -641,20 +640,12 @@ dnat_case "DNAT: 229 split inside the port" "(|||$__port|)" \
 	--split 40,42 --data-port $__port -- --server $FW_CLI_IP4 --mode epsv
 # The segment that carries the rewritten 227 lost after fw (as for SNAT
 # above): the server's retransmission must be rewritten again, whole.
-in_ns $CLI_NS iptables -t raw -A PREROUTING -p tcp --sport $FTP_PORT \
-	-m string --algo bm --string "(192,0,2,1," -m statistic \
-	--mode nth --every 1000 --packet 0 -j DROP
+drop_once $CLI_NS sport "(192,0,2,1,"
 next_port
 dnat_case "DNAT: split 227, the rewritten line lost after fw, retransmission rewritten" \
 	"$(dnat_227)" --split 29,36,41 --data-port $__port -- \
 	--server $FW_CLI_IP4 --mode pasv
-lost=$(in_ns $CLI_NS iptables -t raw -L PREROUTING -v -x -n | awk '/STRING/ { print $1 }')
-in_ns $CLI_NS iptables -t raw -F PREROUTING
-if [ "$lost" != 1 ]; then
-	not_ok "DNAT: split 227, the rewritten line was dropped once" "$lost times"
-else
-	ok "DNAT: split 227, the rewritten line was dropped once"
-fi
+dropped_once "DNAT: split 227, the rewritten line was dropped once" $CLI_NS
 
 # =========================================================================
 # Teardown
