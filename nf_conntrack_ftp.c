@@ -1170,10 +1170,15 @@ static void ftp_drain(struct sk_buff *skb, unsigned int protoff,
 
 	if (!o)
 		return;
+	if (fc->st.flags & NF_FTP_F_TLS) {
+		/* The segment started TLS: nothing after it is parsed. */
+		ftp_unstash(fc, dir);
+		return;
+	}
 	d = (s32)(fc->next_seq[dir] - o->seq);
-	if (d < 0 && !(fc->st.flags & NF_FTP_F_TLS))
+	if (d < 0)
 		return;		/* still a gap */
-	if (d >= 0 && d < o->len && !(fc->st.flags & NF_FTP_F_TLS)) {
+	if (d < o->len) {
 		fc->next_seq[dir] = o->seq + o->len;
 		ftp_parse_text(skb, protoff, ct, ctinfo, fc, o->buf + d,
 			       o->len - d, lines, overflows);
