@@ -23,11 +23,15 @@
 #include <linux/netfilter.h>
 #include <linux/percpu.h>
 #include <linux/proc_fs.h>
+#include <linux/ratelimit.h>
 #include <linux/seq_file.h>
 #include <linux/seq_file_net.h>
 #include <linux/slab.h>
 #include <linux/tcp.h>
-#include <linux/bit_spinlock.h>
+#include <linux/hash.h>
+#include <linux/workqueue.h>
+#include <net/dst.h>
+#include <net/tcp.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 #include <net/netfilter/nf_conntrack.h>
@@ -75,81 +79,107 @@ module_param(pairing, bool, 0644);
 MODULE_PARM_DESC(pairing,
 		 "accept 227 only after the client's PASV and 229 only after EPSV (default on)");
 
-/*
- * Bytes of one direction that came ahead of a gap, [seq, seq + len),
- * kept until the gap is filled (see ftp_stash()).
- */
-struct nf_ftp_ooo {
-	u32 seq;
-	u16 len;
-	char buf[NF_FTP_LINE_MAX];
-};
+static unsigned int max_memory_kb = 4096;
+module_param(max_memory_kb, uint, 0644);
+MODULE_PARM_DESC(max_memory_kb,
+		 "most memory, in KiB, that held lines of one network namespace may take; past it lines are not followed across segments and NAT rewrites are refused, counted in alloc_failed (default 4096)");
+
+static int fault_alloc;
+module_param(fault_alloc, int, 0600);
+MODULE_PARM_DESC(fault_alloc,
+		 "test only: make the next N per-connection allocations fail, as under memory pressure (default 0)");
 
 /*
- * Under NAT, a line that was held back and went out rewritten in the
- * segment at @seq (the sender's number), kept until the receiver has
- * acknowledged it, @end in its numbering: if that segment is lost after
- * us, its retransmission carries only the line's last part, and the line
- * is written into it again from @text (see ftp_replay_held()).
- * @seglen: the sender's payload length of that segment
- * @len: the line's length, terminator excluded; @text also holds the
- * terminator's bytes that came before @seq, if any
- * @pos, @before, @after: the sequence record set when the line went out;
- * @pos is the sender's number of the line's first byte
+ * A line rewritten under NAT, kept until the receiver has acknowledged
+ * it, so that a retransmission carrying it gets exactly the same bytes
+ * (see ftp_replay()).
+ * @seq: the sender's sequence number of the line's first byte
+ * @ack: the receiver's acknowledgement that covers the line, in the
+ *	receiver's numbering
+ * @before, @after: the sequence offsets at and after @seq that the
+ *	rewrite recorded; a replay is right only while they still hold
+ * @oldlen: the line's length in the sender's stream, terminator included
+ * @newlen: the length of @text
+ * @size: bytes allocated
+ * @text: the rewritten line, terminator included
  */
 struct nf_ftp_rep {
 	u32 seq;
-	u32 end;
-	u32 pos;
+	u32 ack;
 	s32 before;
 	s32 after;
-	u16 seglen;
-	u16 len;
-	char text[NF_FTP_LINE_MAX];
+	u16 oldlen;
+	u16 newlen;
+	u16 size;
+	char text[];
 };
 
 /*
- * Lines held across segments; allocated only while a line is unfinished,
- * bytes wait behind a gap, or a rewritten line waits for its
- * acknowledgement.
- * @base: under NAT, the sequence offset at the first byte of a line held
- * back from the stream (see ftp_seqadj_hold())
- * @ooo: bytes waiting behind a gap, per direction, or NULL
- * @rep: a rewritten held line not yet acknowledged, per direction, or NULL
+ * What a connection keeps beyond its 32 bytes of helper data, allocated
+ * only while a line is unfinished, bytes wait behind a gap, or a
+ * rewritten line waits for its acknowledgement.  Every one is on its
+ * namespace's list and holds a reference to its conntrack, so that it
+ * can be found and freed whatever happens to the helper (see
+ * ftp_buf_release()).
+ * @node: in struct nf_ftp_net's list, under its lock; empty once someone
+ *	took it off to free the buffer
+ * @reap: the collector's own list of buffers it took off
+ * @ct: the connection (a reference)
+ * @hold: the parser's held line, per direction (NF_FTP_LINE_MAX bytes),
+ *	or NULL
+ * @ooo: bytes that came ahead of a gap, per direction (NF_FTP_LINE_MAX
+ *	bytes), or NULL: [@ooo_seq, @ooo_seq + @ooo_len), kept until the
+ *	gap is filled (see ftp_stash())
+ * @rep: a rewritten line not yet acknowledged, per direction, or NULL
+ * @probes: retransmissions of a held line's start with nothing new, per
+ *	direction (see ftp_held_segment())
  */
-struct nf_ftp_held {
-	char buf[2][NF_FTP_LINE_MAX];
-	s32 base[2];
-	struct nf_ftp_ooo *ooo[2];
+struct nf_ftp_buf {
+	struct list_head node;
+	struct list_head reap;
+	struct nf_conn *ct;
+	char *hold[2];
+	char *ooo[2];
 	struct nf_ftp_rep *rep[2];
+	u32 ooo_seq[2];
+	u16 ooo_len[2];
+	u8 probes[2];
 };
 
 /*
- * Per-connection state in nf_conn_help->data (32 bytes).
- * @held: struct nf_ftp_held pointer; bit 0 is the connection's lock
+ * Per-connection state in nf_conn_help->data (32 bytes), under the
+ * connection's lock (ftp_lock()).
+ * @bufw: struct nf_ftp_buf pointer; bit 0 (FTP_PICKUP) is set by
+ *	ctnetlink (ftp_from_nlattr()), which may not take the lock: all
+ *	writes are atomic
  * @next_seq: next sequence number expected, per direction
- * @replay_seq: sequence number of the last segment whose line was NATed
  * @st: the parser's state
  */
 struct nf_ftp_ct {
-	unsigned long held;
+	unsigned long bufw;
 	u32 next_seq[2];
-	u32 replay_seq[2];
 	struct nf_ftp_state st;
 };
 
-#define FTP_LOCK_BIT		0
+#define FTP_PICKUP		1UL
 /* Our bits in st.flags, above the parser's. */
 #define FTP_F_SEQ(dir)		(0x0100 << (dir))	/* next_seq[dir] valid */
-#define FTP_F_REPLAY(dir)	(0x0400 << (dir))	/* replay_seq[dir] valid */
-#define FTP_F_STRIP(dir)	(0x1000 << (dir))	/* held bytes not sent on */
+#define FTP_F_HELD(dir)		(0x1000 << (dir))	/* held line not sent */
 
 /*
- * Under NAT, the start of a line that may need rewriting is held back
- * from the stream until the line is complete; longer lines cannot be
- * PORT, EPRT, 227 or 229 anyway and are passed on as they come.
+ * Under NAT, the start of a line that may need rewriting is not let
+ * through until the line is complete; longer lines cannot be PORT, EPRT,
+ * 227 or 229 anyway and are passed on as they come.
  */
-#define FTP_STRIP_MAX		256
+#define FTP_HOLD_MAX		256
+/* Retransmissions of a held line's start, with nothing new, we sit out. */
+#define FTP_HOLD_PROBES		3
+/* Longest address text the NAT module writes (see nf_nat_ftp.c). */
+#define FTP_ADDR_MAX		64
+
+/* Connection locks, hashed by conntrack (see ftp_lock()). */
+#define FTP_LOCK_BITS		8
+static spinlock_t ftp_conn_locks[1 << FTP_LOCK_BITS];
 
 static const struct nf_conntrack_expect_policy ftp_exp_policy = {
 	.max_expected	= 1,
@@ -159,10 +189,8 @@ static const struct nf_conntrack_expect_policy ftp_exp_policy = {
 
 static struct nf_conntrack_helper ftp_helpers[FTP_MAX_PORTS * 2];
 static unsigned int ftp_nr_helpers;
-/* Set at module exit: no new hold buffers from then on. */
-static bool ftp_exiting;
 
-nf_ftp_nat_fn __rcu *nf_ftp_nat_hook __read_mostly;
+const struct nf_ftp_nat_ops __rcu *nf_ftp_nat_hook __read_mostly;
 EXPORT_SYMBOL_GPL(nf_ftp_nat_hook);
 
 /* Counters, per network namespace and per CPU. */
@@ -170,8 +198,24 @@ struct nf_ftp_stats {
 	u64 cnt[__NF_FTP_STAT_MAX];
 };
 
+/*
+ * @stats: the counters
+ * @bufs_lock: protects @bufs and @exiting; taken inside a connection's
+ *	lock, never the other way round
+ * @bufs: every struct nf_ftp_buf of the namespace
+ * @mem: bytes allocated for them, against max_memory_kb
+ * @exiting: the namespace is going: no new buffers
+ * @gc: frees buffers whose connection lost its helper without ->destroy
+ * @log_rs: rate limit of the refusal log
+ */
 struct nf_ftp_net {
 	struct nf_ftp_stats __percpu *stats;
+	struct ratelimit_state log_rs;
+	spinlock_t bufs_lock;
+	struct list_head bufs;
+	atomic_long_t mem;
+	bool exiting;
+	struct delayed_work gc;
 };
 
 static unsigned int nf_ftp_net_id __read_mostly;
@@ -184,6 +228,13 @@ static const char * const ftp_stat_names[__NF_FTP_STAT_MAX] = {
 	[NF_FTP_STAT_TLS_SESSIONS]	= "tls_sessions",
 	[NF_FTP_STAT_TLS_SKIPPED]	= "tls_segments_skipped",
 	[NF_FTP_STAT_GAPS]		= "sequence_gaps",
+	[NF_FTP_STAT_HELD_BACK]		= "nat_segments_held_back",
+	[NF_FTP_STAT_JOINED]		= "nat_split_lines_joined",
+	[NF_FTP_STAT_REPLAYED]		= "nat_lines_replayed",
+	[NF_FTP_STAT_UNREWRITTEN]	= "nat_lines_passed_unrewritten",
+	[NF_FTP_STAT_DEFERRED]		= "nat_lines_deferred_mtu",
+	[NF_FTP_STAT_ALLOC_FAILED]	= "alloc_failed",
+	[NF_FTP_STAT_RECLAIMED]		= "buffers_reclaimed",
 	[NF_FTP_STAT_REFUSED + NF_FTP_R_SYNTAX]	     = "refused_syntax",
 	[NF_FTP_STAT_REFUSED + NF_FTP_R_NUMBER]	     = "refused_bad_number",
 	[NF_FTP_STAT_REFUSED + NF_FTP_R_FAMILY]	     = "refused_family",
@@ -218,26 +269,27 @@ static const char * const ftp_kind_text[__NF_FTP_K_MAX] = {
 	[NF_FTP_K_234]	= "234",
 };
 
+static struct nf_ftp_net *ftp_net(const struct net *net)
+{
+	return net_generic(net, nf_ftp_net_id);
+}
+
 void nf_ftp_stat_inc(struct net *net, enum nf_ftp_stat stat)
 {
-	struct nf_ftp_net *fn = net_generic(net, nf_ftp_net_id);
-
-	this_cpu_inc(fn->stats->cnt[stat]);
+	this_cpu_inc(ftp_net(net)->stats->cnt[stat]);
 }
 EXPORT_SYMBOL_GPL(nf_ftp_stat_inc);
 
 static void ftp_stat_add(struct net *net, enum nf_ftp_stat stat,
 			 unsigned int n)
 {
-	struct nf_ftp_net *fn = net_generic(net, nf_ftp_net_id);
-
-	this_cpu_add(fn->stats->cnt[stat], n);
+	this_cpu_add(ftp_net(net)->stats->cnt[stat], n);
 }
 
 static int ftp_stats_show(struct seq_file *seq, void *v)
 {
-	struct nf_ftp_net *fn = net_generic(seq_file_single_net(seq),
-					    nf_ftp_net_id);
+	struct net *net = seq_file_single_net(seq);
+	struct nf_ftp_net *fn = ftp_net(net);
 	unsigned int i;
 	int cpu;
 
@@ -248,91 +300,241 @@ static int ftp_stats_show(struct seq_file *seq, void *v)
 			continue;
 		for_each_possible_cpu(cpu)
 			sum += per_cpu_ptr(fn->stats, cpu)->cnt[i];
-		seq_printf(seq, "%-24s %llu\n", ftp_stat_names[i], sum);
+		seq_printf(seq, "%-30s %llu\n", ftp_stat_names[i], sum);
 	}
+	seq_printf(seq, "%-30s %ld\n", "buffer_bytes",
+		   atomic_long_read(&fn->mem));
 	return 0;
 }
 
-/* The connection lock: bit 0 of fc->held, taken with BHs off. */
+/*
+ * The connection lock.  A spinlock_t (lockdep sees it; a sleeping lock
+ * on PREEMPT_RT), one of 256 chosen by the conntrack's address, so that
+ * it does not take room in the 32 bytes of helper data and stays valid
+ * until the conntrack itself is freed: ->destroy may run while another
+ * CPU is in ftp_help() for the same connection, and takes it too.
+ * Taken with BHs off.  Inside it we allocate (GFP_ATOMIC), take the
+ * expectation lock, ct->lock (sequence adjustment) and our namespace's
+ * bufs_lock.  ftp_from_nlattr() does not take it: ctnetlink must never
+ * wait there for a packet in progress, nor impose an order on whatever
+ * ctnetlink holds.
+ */
+static spinlock_t *ftp_lock_of(const struct nf_conn *ct)
+{
+	return &ftp_conn_locks[hash_ptr(ct, FTP_LOCK_BITS)];
+}
+
 static struct nf_ftp_ct *ftp_lock(struct nf_conn *ct)
-	__acquires(bitlock)
+	__acquires(ftp_lock_of(ct))
 {
-	struct nf_ftp_ct *fc = nfct_help_data(ct);
-
-	local_bh_disable();
-	bit_spin_lock(FTP_LOCK_BIT, &fc->held);
-	return fc;
+	spin_lock_bh(ftp_lock_of(ct));
+	return nfct_help_data(ct);
 }
 
-static void ftp_unlock(struct nf_ftp_ct *fc)
-	__releases(bitlock)
+static void ftp_unlock(struct nf_conn *ct)
+	__releases(ftp_lock_of(ct))
 {
-	bit_spin_unlock(FTP_LOCK_BIT, &fc->held);
-	local_bh_enable();
+	spin_unlock_bh(ftp_lock_of(ct));
 }
 
-static struct nf_ftp_held *ftp_held(const struct nf_ftp_ct *fc)
+static struct nf_ftp_buf *ftp_buf(const struct nf_ftp_ct *fc)
 {
-	return (struct nf_ftp_held *)(fc->held & ~BIT(FTP_LOCK_BIT));
+	return (struct nf_ftp_buf *)(READ_ONCE(fc->bufw) & ~FTP_PICKUP);
 }
 
-/* Caller holds the lock, so bit 0 is set and stays set. */
-static void ftp_set_held(struct nf_ftp_ct *fc, struct nf_ftp_held *h)
+/* Under the lock; FTP_PICKUP may be set at any time, so keep it. */
+static void ftp_set_buf(struct nf_ftp_ct *fc, struct nf_ftp_buf *b)
 {
-	fc->held = (unsigned long)h | BIT(FTP_LOCK_BIT);
+	unsigned long old = READ_ONCE(fc->bufw);
+
+	while (!try_cmpxchg(&fc->bufw, &old,
+			    (unsigned long)b | (old & FTP_PICKUP)))
+		;
 }
 
-static void ftp_free_bufs(struct nf_ftp_held *h)
+/*
+ * Memory for a connection, accounted to its namespace: refused past
+ * max_memory_kb, under fault_alloc, or when the allocator has none; a
+ * refusal is counted once here and the caller degrades.
+ */
+static void *ftp_alloc(struct net *net, size_t size)
 {
-	if (h) {
-		kfree(h->ooo[0]);
-		kfree(h->ooo[1]);
-		kfree(h->rep[0]);
-		kfree(h->rep[1]);
-		kfree(h);
+	struct nf_ftp_net *fn = ftp_net(net);
+	long cap = (long)READ_ONCE(max_memory_kb) * 1024;
+	int fail = READ_ONCE(fault_alloc);
+	void *p = NULL;
+
+	size = kmalloc_size_roundup(size);
+	if (fail > 0) {
+		WRITE_ONCE(fault_alloc, fail - 1);
+	} else if (atomic_long_add_return(size, &fn->mem) > cap) {
+		atomic_long_sub(size, &fn->mem);
+	} else {
+		p = kmalloc(size, GFP_ATOMIC | __GFP_NOWARN);
+		if (!p)
+			atomic_long_sub(size, &fn->mem);
+	}
+	if (!p)
+		nf_ftp_stat_inc(net, NF_FTP_STAT_ALLOC_FAILED);
+	return p;
+}
+
+static void ftp_free(struct net *net, void *p, size_t size)
+{
+	if (p) {
+		kfree(p);
+		atomic_long_sub(kmalloc_size_roundup(size),
+				&ftp_net(net)->mem);
 	}
 }
 
-/* Free the hold buffer; whatever it held must be given up already. */
-static void ftp_drop_held(struct nf_ftp_ct *fc)
+static void ftp_free_rep(struct net *net, struct nf_ftp_buf *b,
+			 enum nf_ftp_dir dir)
 {
-	ftp_free_bufs(ftp_held(fc));
-	ftp_set_held(fc, NULL);
+	if (b->rep[dir]) {
+		ftp_free(net, b->rep[dir], b->rep[dir]->size);
+		b->rep[dir] = NULL;
+	}
 }
 
-/* The hold buffer, allocated if there is none yet; NULL if that fails. */
-static struct nf_ftp_held *ftp_get_held(struct nf_ftp_ct *fc)
+static void ftp_free_ooo(struct net *net, struct nf_ftp_buf *b,
+			 enum nf_ftp_dir dir)
 {
-	struct nf_ftp_held *h = ftp_held(fc);
-
-	if (h || READ_ONCE(ftp_exiting))
-		return h;
-	h = kmalloc(sizeof(*h), GFP_ATOMIC);
-	if (h) {
-		h->ooo[0] = NULL;
-		h->ooo[1] = NULL;
-		h->rep[0] = NULL;
-		h->rep[1] = NULL;
-		ftp_set_held(fc, h);
-	}
-	return h;
+	ftp_free(net, b->ooo[dir], NF_FTP_LINE_MAX);
+	b->ooo[dir] = NULL;
 }
 
-/* Forget the bytes of @dir waiting behind a gap, if any. */
-static void ftp_unstash(struct nf_ftp_ct *fc, enum nf_ftp_dir dir)
+static void ftp_free_hold(struct net *net, struct nf_ftp_buf *b,
+			  enum nf_ftp_dir dir)
 {
-	struct nf_ftp_held *h = ftp_held(fc);
+	ftp_free(net, b->hold[dir], NF_FTP_LINE_MAX);
+	b->hold[dir] = NULL;
+}
 
-	if (h && h->ooo[dir]) {
-		kfree(h->ooo[dir]);
-		h->ooo[dir] = NULL;
+/* Free a buffer that nothing points to any more, and its reference. */
+static void ftp_buf_free(struct nf_ftp_buf *b)
+{
+	struct nf_conn *ct = b->ct;
+	struct net *net = nf_ct_net(ct);
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		ftp_free_hold(net, b, i);
+		ftp_free_ooo(net, b, i);
+		ftp_free_rep(net, b, i);
 	}
+	ftp_free(net, b, sizeof(*b));
+	nf_ct_put(ct);
+}
+
+/*
+ * Take a buffer off its namespace's list.  Whoever does that frees it;
+ * returns false if someone else (the collector) did it first.
+ */
+static bool ftp_buf_unlink(struct nf_ftp_buf *b)
+{
+	struct nf_ftp_net *fn = ftp_net(nf_ct_net(b->ct));
+	bool mine;
+
+	spin_lock_bh(&fn->bufs_lock);
+	mine = !list_empty(&b->node);
+	list_del_init(&b->node);
+	spin_unlock_bh(&fn->bufs_lock);
+	return mine;
+}
+
+/*
+ * Forget the lines held in both directions: nothing of them was let
+ * through, so their senders still have them and send them again; the
+ * parser skips to the next newline.
+ */
+static void ftp_forget_held(struct nf_ftp_ct *fc)
+{
+	unsigned int dir;
+
+	fc->st.flags &= ~(FTP_F_HELD(0) | FTP_F_HELD(1));
+	for (dir = 0; dir < 2; dir++)
+		if (fc->st.held[dir])
+			nf_ftp_resync(&fc->st, dir);
+}
+
+/*
+ * Detach the connection's buffer (under its lock).  The caller frees what
+ * is returned, after the lock (ftp_buf_free()); NULL if there is nothing
+ * to free, or the collector has it already.
+ */
+static struct nf_ftp_buf *ftp_detach_buf(struct nf_ftp_ct *fc)
+{
+	struct nf_ftp_buf *b = ftp_buf(fc);
+
+	if (!b)
+		return NULL;
+	ftp_set_buf(fc, NULL);
+	return ftp_buf_unlink(b) ? b : NULL;
+}
+
+/* The connection's buffer, allocated if there is none yet; or NULL. */
+static struct nf_ftp_buf *ftp_get_buf(struct nf_conn *ct,
+				      struct nf_ftp_ct *fc)
+{
+	struct nf_ftp_buf *b = ftp_buf(fc);
+	struct net *net = nf_ct_net(ct);
+	struct nf_ftp_net *fn = ftp_net(net);
+
+	if (b)
+		return b;
+	b = ftp_alloc(net, sizeof(*b));
+	if (!b)
+		return NULL;
+	memset(b->hold, 0, sizeof(b->hold));
+	memset(b->ooo, 0, sizeof(b->ooo));
+	memset(b->rep, 0, sizeof(b->rep));
+	memset(b->probes, 0, sizeof(b->probes));
+	nf_conntrack_get(&ct->ct_general);
+	b->ct = ct;
+	spin_lock_bh(&fn->bufs_lock);
+	if (fn->exiting) {
+		spin_unlock_bh(&fn->bufs_lock);
+		INIT_LIST_HEAD(&b->node);
+		ftp_buf_free(b);
+		return NULL;
+	}
+	list_add(&b->node, &fn->bufs);
+	spin_unlock_bh(&fn->bufs_lock);
+	schedule_delayed_work(&fn->gc, HZ);
+	ftp_set_buf(fc, b);
+	return b;
+}
+
+/* The hold buffer of @dir, or NULL. */
+static char *ftp_hold(const struct nf_ftp_ct *fc, enum nf_ftp_dir dir)
+{
+	struct nf_ftp_buf *b = ftp_buf(fc);
+
+	return b ? b->hold[dir] : NULL;
+}
+
+/* The hold buffer of @dir, allocated if there is none yet; or NULL. */
+static char *ftp_get_hold(struct nf_conn *ct, struct nf_ftp_ct *fc,
+			  enum nf_ftp_dir dir)
+{
+	struct nf_ftp_buf *b = ftp_get_buf(ct, fc);
+
+	if (b && !b->hold[dir])
+		b->hold[dir] = ftp_alloc(nf_ct_net(ct), NF_FTP_LINE_MAX);
+	return b ? b->hold[dir] : NULL;
 }
 
 /* Does @dir keep bytes in the hold buffer (not just count them)? */
 static bool ftp_buffered(const struct nf_ftp_ct *fc, enum nf_ftp_dir dir)
 {
 	return fc->st.held[dir] && !(fc->st.flags & NF_FTP_F_IGNORE(dir));
+}
+
+/* Is a line of @dir held back from the stream (not let through)? */
+static bool ftp_holding(const struct nf_ftp_ct *fc, enum nf_ftp_dir dir)
+{
+	return (fc->st.flags & FTP_F_HELD(dir)) && fc->st.held[dir];
 }
 
 static enum nf_ftp_dir ftp_dir(enum ip_conntrack_info ctinfo)
@@ -361,45 +563,85 @@ static bool ftp_match_is_addr(const struct nf_ftp_match *m,
 	return !memcmp(m->addr.ip6, in->ip6, sizeof(m->addr.ip6));
 }
 
-static void ftp_log(const struct nf_conn *ct, const char *what,
+/*
+ * One packet on its way through ftp_help(), with everything the steps
+ * need to know about it.
+ * @seq: the sender's sequence number of the payload's first byte, as it
+ *	came; @shift: how much the payload after the last change we made
+ *	has moved (current offset - original offset)
+ * @mangled: a length change was recorded for this packet: sequence
+ *	adjustment keeps one correction per packet, so no second one
+ */
+struct ftp_pkt {
+	struct sk_buff *skb;
+	struct nf_conn *ct;
+	struct nf_ftp_ct *fc;
+	const struct nf_ftp_nat_ops *nat;
+	enum ip_conntrack_info ctinfo;
+	enum nf_ftp_dir dir;
+	unsigned int protoff;
+	unsigned int dataoff;
+	u32 seq;
+	int shift;
+	bool mangled;
+	bool fin;
+};
+
+static char *ftp_payload(const struct ftp_pkt *p)
+{
+	return (char *)p->skb->data + p->dataoff;
+}
+
+static unsigned int ftp_paylen(const struct ftp_pkt *p)
+{
+	return p->skb->len - p->dataoff;
+}
+
+/* The sender's sequence number of the byte at @off of the payload now. */
+static u32 ftp_seq_at(const struct ftp_pkt *p, int off)
+{
+	return p->seq + off - p->shift;
+}
+
+/*
+ * Refusals go to the kernel log through a rate limit of the namespace's
+ * own (10 per 5 seconds): a client that sends nothing but bad PORT lines
+ * neither floods the log nor uses up the budget net_ratelimit() shares
+ * with the rest of the stack and with other namespaces.
+ * nf_ct_helper_log() is not used: it says "dropping packet" (we do not
+ * drop) and has no rate limit of its own.
+ */
+static void ftp_log(const struct ftp_pkt *p, const char *what,
 		    const struct nf_ftp_match *m)
 {
 	const struct nf_conntrack_helper *helper;
 	const struct nf_conn_help *help;
+	const char *name;
 
-	if (!net_ratelimit())
+	if (!__ratelimit(&ftp_net(nf_ct_net(p->ct))->log_rs))
 		return;
-	help = nfct_help(ct);
+	help = nfct_help(p->ct);
 	helper = help ? rcu_dereference(help->helper) : NULL;
+	name = helper ? helper->name : "ftp";
 	if (m->family == NF_FTP_AF_INET)
-		pr_info("%s: %s %s %pI4 port %u: %s\n",
-			helper ? helper->name : "ftp", what,
+		pr_info("%s: %s %s %pI4 port %u: %s\n", name, what,
 			ftp_kind_text[m->kind], &m->addr.ip, m->port,
 			ftp_reason_text[m->reason]);
 	else if (m->family == NF_FTP_AF_INET6)
-		pr_info("%s: %s %s %pI6c port %u: %s\n",
-			helper ? helper->name : "ftp", what,
+		pr_info("%s: %s %s %pI6c port %u: %s\n", name, what,
 			ftp_kind_text[m->kind], m->addr.ip6, m->port,
 			ftp_reason_text[m->reason]);
 	else
-		pr_info("%s: %s %s: %s\n", helper ? helper->name : "ftp",
-			what, ftp_kind_text[m->kind],
-			ftp_reason_text[m->reason]);
+		pr_info("%s: %s %s: %s\n", name, what,
+			ftp_kind_text[m->kind], ftp_reason_text[m->reason]);
 }
 
-static void ftp_refuse(struct nf_conn *ct, struct nf_ftp_match *m,
+static void ftp_refuse(const struct ftp_pkt *p, struct nf_ftp_match *m,
 		       enum nf_ftp_reason reason)
 {
 	m->reason = reason;
-	nf_ftp_stat_inc(nf_ct_net(ct), NF_FTP_STAT_REFUSED + reason);
-	ftp_log(ct, "no expectation for", m);
-}
-
-static nf_ftp_nat_fn *ftp_nat(const struct nf_conn *ct)
-{
-	if (!(ct->status & IPS_NAT_MASK))
-		return NULL;
-	return rcu_dereference(nf_ftp_nat_hook);
+	nf_ftp_stat_inc(nf_ct_net(p->ct), NF_FTP_STAT_REFUSED + reason);
+	ftp_log(p, "no expectation for", m);
 }
 
 /* Could a line starting with @text be one the NAT helper rewrites? */
@@ -423,240 +665,74 @@ static bool ftp_may_rewrite(enum nf_ftp_dir dir, const char *text,
 	return false;
 }
 
-/* Replace @len bytes of the payload at @off with @text, through NAT. */
-static bool ftp_splice(struct sk_buff *skb, unsigned int protoff,
-		       struct nf_conn *ct, enum ip_conntrack_info ctinfo,
-		       unsigned int off, unsigned int len, const char *text,
-		       unsigned int tlen, int *delta)
+/*
+ * Replace @len bytes of the payload at @off with @text, through the NAT
+ * module, without recording a sequence adjustment: the caller records
+ * what the change means for the stream, if anything.
+ */
+static bool ftp_mangle(struct ftp_pkt *p, unsigned int off, unsigned int len,
+		       const char *text, unsigned int tlen)
 {
-	struct nf_ftp_nat_req req = {
-		.matchoff = off,
-		.matchlen = len,
-		.prefix = text,
-		.prefixlen = tlen,
-	};
-	nf_ftp_nat_fn *nat = ftp_nat(ct);
-
-	if (!nat || nat(skb, ct, ctinfo, protoff, &req, NULL) != NF_ACCEPT)
+	if (!p->nat || !p->nat->mangle(p->skb, p->ct, p->ctinfo, p->protoff,
+				       off, len, text, tlen))
 		return false;
-	*delta = req.delta;
+	p->shift += (int)tlen - (int)len;
 	return true;
 }
 
 /*
- * Sequence adjustment while a line is held back under NAT.
- *
- * The conntrack core keeps one correction point per direction: a segment
- * starting at or before it is shifted by offset_before, a later one by
- * offset_after, and nf_ct_seqadj_set() only ever moves the point forward.
- * That cannot describe a line cut out of several segments and then
- * written back: the sender retransmits from anywhere in it, and a rewrite
- * in a retransmission would not be recorded at all.  So while a line is
- * held back we keep the record ourselves, with the point just before the
- * line's first byte @from: a segment starting before @from keeps the
- * offset it had (@base, kept in the hold buffer); from @from on, the held
- * bytes are gone.  The receiver's acknowledgement of @from, mapped back,
- * then acknowledges the held bytes too: the sender does not retransmit
- * them, and goes on sending (a line cut into more segments than the
- * sender's congestion window would otherwise stall for good).  Copies of
- * held bytes in a retransmission starting before @from are cut out by
- * ftp_restrip(), and what follows them maps right; a segment starting at
- * @from or later, except the one continuing the line, is withheld.
+ * Let the payload end at @off: the bytes after it do not go out now, and
+ * their sender, which the receiver never acknowledges them to, sends them
+ * again.  Nothing in the stream's numbering changes.
  */
-static void ftp_seqadj_put(struct nf_conn *ct, enum ip_conntrack_dir dir,
-			   u32 pos, s32 before, s32 after)
+static bool ftp_trim(struct ftp_pkt *p, unsigned int off)
 {
-	struct nf_conn_seqadj *seqadj = nfct_seqadj(ct);
+	unsigned int len = ftp_paylen(p);
 
-	if (!seqadj)
-		return;
-	spin_lock_bh(&ct->lock);
-	seqadj->seq[dir].correction_pos = pos;
-	seqadj->seq[dir].offset_before = before;
-	seqadj->seq[dir].offset_after = after;
-	spin_unlock_bh(&ct->lock);
-	if (before || after)
-		set_bit(IPS_SEQ_ADJUST_BIT, &ct->status);
+	if (off >= len)
+		return true;
+	if (!ftp_mangle(p, off, len - off, NULL, 0))
+		return false;
+	nf_ftp_stat_inc(nf_ct_net(p->ct), NF_FTP_STAT_HELD_BACK);
+	return true;
 }
 
 /* Give the segment the sequence number @seq (the sender's numbering). */
-static bool ftp_set_seq(struct sk_buff *skb, unsigned int protoff, u32 seq)
+static bool ftp_set_seq(struct ftp_pkt *p, u32 seq)
 {
 	struct tcphdr *th;
 	__be32 old;
 
-	if (skb_ensure_writable(skb, protoff + sizeof(*th)))
+	if (skb_ensure_writable(p->skb, p->protoff + sizeof(*th)))
 		return false;
-	th = (struct tcphdr *)(skb->data + protoff);
+	th = (struct tcphdr *)(p->skb->data + p->protoff);
 	old = th->seq;
 	th->seq = htonl(seq);
-	inet_proto_csum_replace4(&th->check, skb, old, th->seq, false);
+	inet_proto_csum_replace4(&th->check, p->skb, old, th->seq, false);
 	return true;
 }
 
-/* Free the copy of a rewritten line of @dir, if any (struct nf_ftp_rep). */
-static void ftp_forget_rep(struct nf_ftp_ct *fc, enum nf_ftp_dir dir)
+/* The largest packet that leaves without fragments; 0 if no limit. */
+static unsigned int ftp_mtu(const struct sk_buff *skb)
 {
-	struct nf_ftp_held *h = ftp_held(fc);
+	const struct dst_entry *dst = skb_dst(skb);
 
-	if (h && h->rep[dir]) {
-		kfree(h->rep[dir]);
-		h->rep[dir] = NULL;
-	}
+	if (!dst || skb_is_gso(skb))
+		return 0;
+	return dst_mtu(dst);
 }
 
 /*
- * The record once the held line went out in a segment starting at @seq
- * (or was given up): mapped, the segment starts at @seq + @offset, and
- * what follows it is shifted by @after.  When the segment continued the
- * line (@offset is @base less the held bytes), recording that as "a
- * segment at @seq, shifted by @offset" would break the core's window
- * check: nf_conntrack's tcp_in_window() looks up the offset for the
- * receiver's acknowledgement with the acknowledged sequence number as
- * the receiver sees it, so an acknowledgement of the end of a short
- * segment (one newline, say) falls at or before the point, is mapped
- * back with @offset instead of @after, and comes out beyond anything the
- * sender sent: conntrack marks it invalid, and the host behind the NAT
- * never gets it.  So the segment is made to start where the line starts,
- * @seq less the held bytes, with @base before it: the same place, mapped,
- * and the point where a rewrite in the kernel's own helper would put it.
- *
- * @r is the copy of the line kept for ftp_replay_held() if it went out in
- * this segment (@seq, @len bytes from the sender), or NULL: completed
- * here, or given up if the segment cannot be moved.
+ * Give up holding back the line of @dir: it goes on as its sender sends
+ * it (again), unrewritten.  Nothing of it was let through, so nothing is
+ * lost; the parser follows it as a line seen in pieces.
  */
-static void ftp_seqadj_done(struct sk_buff *skb, unsigned int protoff,
-			    struct nf_conn *ct, enum ip_conntrack_info ctinfo,
-			    struct nf_ftp_ct *fc, struct nf_ftp_rep *r,
-			    u32 seq, unsigned int len, s32 base, s32 offset,
-			    s32 after)
+static void ftp_release(struct ftp_pkt *p)
 {
-	u32 back = base - offset;
-
-	if (back && back <= NF_FTP_LINE_MAX &&
-	    ftp_set_seq(skb, protoff, seq - back)) {
-		seq -= back;
-		offset = base;
-	} else if (r) {
-		ftp_forget_rep(fc, ftp_dir(ctinfo));
-		r = NULL;
-	}
-	ftp_seqadj_put(ct, CTINFO2DIR(ctinfo), seq, offset, after);
-	if (r) {
-		r->end = r->seq + len + after;
-		r->pos = seq;
-		r->before = offset;
-		r->after = after;
-	}
-}
-
-/* Is a line of @dir held back from the stream (cut out, not sent on)? */
-static bool ftp_holding_back(const struct nf_ftp_ct *fc, enum nf_ftp_dir dir)
-{
-	return (fc->st.flags & FTP_F_STRIP(dir)) && fc->st.held[dir];
-}
-
-/* The record while a line is held back: see above. */
-static void ftp_seqadj_hold(struct nf_conn *ct, enum ip_conntrack_info ctinfo,
-			    struct nf_ftp_ct *fc)
-{
-	enum nf_ftp_dir dir = ftp_dir(ctinfo);
-	unsigned int held = fc->st.held[dir];
-	s32 base = ftp_held(fc)->base[dir];
-
-	ftp_seqadj_put(ct, CTINFO2DIR(ctinfo), fc->next_seq[dir] - held - 1,
-		       base, base - (s32)held);
-}
-
-/*
- * Set up the expectation a line announced, through the NAT helper when
- * the control connection is NATed.  @line is where @m was found; its first
- * @stripped bytes were held back from the stream (a line split across
- * segments under NAT) and are written back with the rewrite, at @at in the
- * payload, where the rest of the line begins.  @mangled
- * says this packet was rewritten already: sequence adjustment keeps a
- * single correction per packet, so a second rewrite would corrupt the
- * stream and is refused.  Returns true if the packet was
- * rewritten.  Never drops: a failure is counted and the packet goes on,
- * which keeps our view of the stream and the peer's the same.
- */
-static bool ftp_expect(struct sk_buff *skb, unsigned int protoff,
-		       struct nf_conn *ct, enum ip_conntrack_info ctinfo,
-		       struct nf_ftp_match *m, const struct nf_ftp_line *line,
-		       unsigned int stripped, unsigned int at, bool mangled,
-		       int *delta)
-{
-	enum ip_conntrack_dir dir = CTINFO2DIR(ctinfo);
-	struct nf_conntrack_expect *exp;
-	union nf_inet_addr daddr;
-	nf_ftp_nat_fn *nat;
-	__be16 port;
-
-	bool rewritten = false;
-
-	if (m->family != ftp_family(ct)) {
-		/* PORT or 227 on an IPv6 connection, EPRT |1| on IPv6... */
-		ftp_refuse(ct, m, NF_FTP_R_FAMILY);
-		return false;
-	}
-
-	exp = nf_ct_expect_alloc(ct);
-	if (!exp) {
-		ftp_refuse(ct, m, NF_FTP_R_EXPECT);
-		return false;
-	}
-
-	/*
-	 * The peer connects to the address it knows the sender by: the
-	 * destination of the reply tuple (the NAT address, if any).  Only a
-	 * third-party address, which policy let through because loose is
-	 * set, is taken from the text.
-	 */
-	daddr = ct->tuplehash[!dir].tuple.dst.u3;
-	if (!ftp_match_is_addr(m, &ct->tuplehash[dir].tuple.src.u3))
-		memcpy(daddr.ip6, m->addr.ip6, sizeof(daddr.ip6));
-	port = htons(m->port);
-	nf_ct_expect_init(exp, NF_CT_EXPECT_CLASS_DEFAULT, nf_ct_l3num(ct),
-			  &ct->tuplehash[!dir].tuple.src.u3, &daddr,
-			  IPPROTO_TCP, NULL, &port);
-
-	nat = ftp_nat(ct);
-	if (nat) {
-		unsigned int end = m->off + m->len;
-		struct nf_ftp_nat_req req = {
-			.match = m,
-			.line = line->text,
-			.matchoff = line->start + m->off,
-			.matchlen = m->len,
-		};
-
-		if (stripped) {
-			/* Write the line back from its start. */
-			req.matchoff = at;
-			req.matchlen = end > stripped ? end - stripped : 0;
-			req.prefix = line->text;
-			req.prefixlen = m->off;
-			req.suffix = line->text + end;
-			req.suffixlen = end < stripped ? stripped - end : 0;
-		}
-		if ((!stripped && line->start + (int)m->off < 0) || mangled) {
-			/* Text already sent, or a second rewrite. */
-			ftp_refuse(ct, m, NF_FTP_R_EXPECT);
-		} else if (nat(skb, ct, ctinfo, protoff, &req, exp) !=
-			   NF_ACCEPT) {
-			ftp_refuse(ct, m, NF_FTP_R_EXPECT);
-		} else {
-			*delta = req.delta;
-			rewritten = true;
-			nf_ftp_stat_inc(nf_ct_net(ct), NF_FTP_STAT_EXPECTED);
-		}
-	} else if (nf_ct_expect_related(exp, 0) != 0) {
-		ftp_refuse(ct, m, NF_FTP_R_EXPECT);
-	} else {
-		nf_ftp_stat_inc(nf_ct_net(ct), NF_FTP_STAT_EXPECTED);
-	}
-	nf_ct_expect_put(exp);
-	return rewritten;
+	if (!ftp_holding(p->fc, p->dir))
+		return;
+	p->fc->st.flags &= ~FTP_F_HELD(p->dir);
+	nf_ftp_stat_inc(nf_ct_net(p->ct), NF_FTP_STAT_UNREWRITTEN);
 }
 
 /* Read the policy once per segment; the parameters may change under us. */
@@ -667,12 +743,268 @@ static void ftp_read_policy(struct nf_ftp_policy *pol)
 	pol->min_port = READ_ONCE(min_port);
 }
 
+/* Initialise @exp for the data connection @m announced. */
+static void ftp_init_exp(const struct ftp_pkt *p, struct nf_conntrack_expect *exp,
+			 const struct nf_ftp_match *m)
+{
+	enum ip_conntrack_dir dir = CTINFO2DIR(p->ctinfo);
+	const struct nf_conn *ct = p->ct;
+	union nf_inet_addr daddr;
+	__be16 port = htons(m->port);
+
+	/*
+	 * The peer connects to the address it knows the sender by: the
+	 * destination of the reply tuple (the NAT address, if any).  Only a
+	 * third-party address, which policy let through because loose is
+	 * set, is taken from the text.
+	 */
+	daddr = ct->tuplehash[!dir].tuple.dst.u3;
+	if (!ftp_match_is_addr(m, &ct->tuplehash[dir].tuple.src.u3))
+		memcpy(daddr.ip6, m->addr.ip6, sizeof(daddr.ip6));
+	nf_ct_expect_init(exp, NF_CT_EXPECT_CLASS_DEFAULT, nf_ct_l3num(ct),
+			  &ct->tuplehash[!dir].tuple.src.u3, &daddr,
+			  IPPROTO_TCP, NULL, &port);
+}
+
+/*
+ * Where a line is: @start and @end are its first byte and the byte after
+ * its terminator in the payload as it is now; @start is negative when
+ * the line began in earlier segments whose bytes were held back.
+ */
+struct ftp_span {
+	int start;
+	unsigned int end;
+};
+
+/* Bytes of the line's terminator: "\n" or "\r\n". */
+static unsigned int ftp_term_len(const struct nf_ftp_line *line,
+				 const struct ftp_span *sp)
+{
+	return sp->end - sp->start - line->len;
+}
+
+/*
+ * Write @text (@tlen bytes, the whole line and its terminator) where the
+ * line @sp is.  A held line starts before the payload: the packet then
+ * starts where the line starts.  The receiver gets every byte of the line
+ * in this one segment, at the sender's own sequence numbers.
+ */
+static bool ftp_write_line(struct ftp_pkt *p, const struct ftp_span *sp,
+			   const char *text, unsigned int tlen)
+{
+	unsigned int from = max(sp->start, 0);
+	u32 seq = ftp_seq_at(p, sp->start);
+
+	if (!ftp_mangle(p, from, sp->end - from, text, tlen))
+		return false;
+	if (sp->start < 0) {
+		/* cannot fail: the mangle made the header writable */
+		if (!ftp_set_seq(p, seq))
+			return false;
+		/* the payload now starts at the line's first byte */
+		p->seq = seq;
+		p->shift = (int)tlen - (int)(sp->end - sp->start);
+	}
+	return true;
+}
+
+/*
+ * Under NAT: write the line @sp, @line, with the address text @addr in
+ * place of what @m matched, into the packet, and keep it for replays.
+ * @held: the line's start was held back (so it may start before the
+ * payload).  Returns 1 if written, 0 if not (the caller refuses), and
+ * -1 if the packet would exceed the path MTU with the line, which
+ * therefore waits for the sender's next copy of it (ftp_defer()).
+ */
+static int ftp_rewrite(struct ftp_pkt *p, struct nf_conntrack_expect *exp,
+		       const struct nf_ftp_match *m,
+		       const struct nf_ftp_line *line, struct ftp_span *sp)
+{
+	enum ip_conntrack_dir cdir = CTINFO2DIR(p->ctinfo);
+	unsigned int term = ftp_term_len(line, sp);
+	unsigned int oldlen = sp->end - sp->start;
+	unsigned int tail = ftp_paylen(p) - sp->end;
+	struct net *net = nf_ct_net(p->ct);
+	unsigned int mtu = ftp_mtu(p->skb);
+	u32 seq = ftp_seq_at(p, sp->start);
+	size_t size = sizeof(struct nf_ftp_rep) + line->len + FTP_ADDR_MAX + 2;
+	unsigned int newlen, from;
+	struct nf_ftp_rep *r;
+	struct nf_ftp_buf *b;
+	int n;
+
+	b = ftp_get_buf(p->ct, p->fc);
+	if (!b)
+		return 0;
+	r = ftp_alloc(net, size);
+	if (!r)
+		return 0;
+	r->size = size;
+	n = p->nat->expect(p->ct, p->ctinfo, exp, m, line->text[m->off],
+			   r->text + m->off, FTP_ADDR_MAX);
+	if (n <= 0 || n >= FTP_ADDR_MAX) {
+		ftp_free(net, r, size);
+		return 0;
+	}
+	memcpy(r->text, line->text, m->off);
+	newlen = m->off + n;
+	memcpy(r->text + newlen, line->text + m->off + m->len,
+	       line->len - m->off - m->len);
+	newlen += line->len - m->off - m->len;
+	memcpy(r->text + newlen, "\r\n" + 2 - term, term);
+	newlen += term;
+	r->newlen = newlen;
+
+	from = max(sp->start, 0);
+	if (mtu && p->skb->len + newlen - (sp->end - from) > mtu) {
+		/*
+		 * Too big for the path with the rewrite.  What follows the
+		 * line can wait for the sender's next copy; if the line does
+		 * not start the segment, the line itself waits: the sender
+		 * sends it again, first in its segment.
+		 */
+		if (tail && p->skb->len + newlen - (sp->end - from) - tail <=
+			    mtu) {
+			p->fc->next_seq[p->dir] = ftp_seq_at(p, sp->end);
+			sp->end += tail;
+		} else if (sp->start > 0) {
+			goto out_defer;
+		}
+	}
+	if (!ftp_write_line(p, sp, r->text, newlen))
+		goto out_fail;
+	if (newlen != oldlen) {
+		nf_ct_seqadj_set(p->ct, p->ctinfo, htonl(seq),
+				 (s32)newlen - (s32)oldlen);
+		p->mangled = true;
+	}
+	r->seq = seq;
+	r->oldlen = oldlen;
+	r->before = nf_ct_seq_offset(p->ct, cdir, seq);
+	r->after = nf_ct_seq_offset(p->ct, cdir, seq + 1);
+	r->ack = seq + r->before + newlen;
+	ftp_free_rep(net, b, p->dir);
+	b->rep[p->dir] = r;
+	/* Where the next line starts now. */
+	sp->end = from + newlen;
+	nf_ftp_stat_inc(net, NF_FTP_STAT_NAT_REWRITES);
+	return 1;
+
+out_defer:
+	nf_ct_unexpect_related(exp);
+	ftp_free(net, r, size);
+	return -1;
+out_fail:
+	nf_ct_unexpect_related(exp);
+	ftp_free(net, r, size);
+	return 0;
+}
+
+/*
+ * Set up the expectation a line announced, through the NAT module when
+ * the control connection is NATed.  @sp is where the line is in the
+ * packet (NULL for text that is not in it: nothing is rewritten then);
+ * @held says its start was held back.  Returns 1 if the packet was
+ * changed, 0 if not, -1 if the line must wait (see ftp_rewrite()).
+ * Never drops: a failure is counted and the packet goes on.
+ */
+static int ftp_expect(struct ftp_pkt *p, struct nf_ftp_match *m,
+		      const struct nf_ftp_line *line, struct ftp_span *sp,
+		      bool held)
+{
+	struct nf_conntrack_expect *exp;
+	int ret = 0;
+
+	if (m->family != ftp_family(p->ct)) {
+		/* PORT or 227 on an IPv6 connection, EPRT |1| on IPv6... */
+		ftp_refuse(p, m, NF_FTP_R_FAMILY);
+		return 0;
+	}
+	exp = nf_ct_expect_alloc(p->ct);
+	if (!exp) {
+		ftp_refuse(p, m, NF_FTP_R_EXPECT);
+		return 0;
+	}
+	ftp_init_exp(p, exp, m);
+	if (p->nat && sp) {
+		/*
+		 * Not if the line's start went out as it was, nor as a second
+		 * length change in one packet.
+		 */
+		if ((line->start >= 0 || held) && !p->mangled)
+			ret = ftp_rewrite(p, exp, m, line, sp);
+		if (ret == 0) {
+			ftp_refuse(p, m, NF_FTP_R_EXPECT);
+			nf_ftp_stat_inc(nf_ct_net(p->ct),
+					NF_FTP_STAT_UNREWRITTEN);
+		}
+	} else if (nf_ct_expect_related(exp, 0) != 0) {
+		ftp_refuse(p, m, NF_FTP_R_EXPECT);
+	} else {
+		ret = 1;
+	}
+	if (ret == 1)
+		nf_ftp_stat_inc(nf_ct_net(p->ct), NF_FTP_STAT_EXPECTED);
+	nf_ct_expect_put(exp);
+	return p->nat && sp ? ret : 0;
+}
+
+/*
+ * A segment that carries the first byte of a line we rewrote and the
+ * receiver has not acknowledged yet: give it exactly the bytes the first
+ * copy got (the sequence adjustment counts on them), as long as the
+ * record the rewrite made still stands.  If that cannot be done the
+ * segment must not go out: it would put the sender's bytes where the
+ * rewritten ones belong.
+ */
+static unsigned int ftp_replay(struct ftp_pkt *p)
+{
+	enum ip_conntrack_dir cdir = CTINFO2DIR(p->ctinfo);
+	struct nf_ftp_buf *b = ftp_buf(p->fc);
+	struct nf_ftp_rep *r = b ? b->rep[p->dir] : NULL;
+	unsigned int len = ftp_paylen(p);
+	s32 off;
+
+	if (!r)
+		return NF_ACCEPT;
+	off = (s32)(r->seq - p->seq);
+	if (off < 0 || off >= len)
+		return NF_ACCEPT;
+	if (nf_ct_seq_offset(p->ct, cdir, r->seq) != r->before ||
+	    nf_ct_seq_offset(p->ct, cdir, r->seq + 1) != r->after) {
+		/* A later rewrite moved the record: no longer ours to keep. */
+		ftp_free_rep(nf_ct_net(p->ct), b, p->dir);
+		return NF_ACCEPT;
+	}
+	if (!ftp_mangle(p, off, min_t(unsigned int, len - off, r->oldlen),
+			r->text, r->newlen))
+		return NF_DROP;
+	if (r->newlen != r->oldlen)
+		p->mangled = true;
+	nf_ftp_stat_inc(nf_ct_net(p->ct), NF_FTP_STAT_REPLAYED);
+	return NF_ACCEPT;
+}
+
+/*
+ * The receiver acknowledged @ack (a packet of the other direction, before
+ * the core maps its numbers back): a rewritten line of @dir it covers
+ * needs no replay any more.
+ */
+static void ftp_rep_acked(struct nf_conn *ct, struct nf_ftp_ct *fc,
+			  enum nf_ftp_dir dir, u32 ack)
+{
+	struct nf_ftp_buf *b = ftp_buf(fc);
+
+	if (b && b->rep[dir] && !before(ack, b->rep[dir]->ack))
+		ftp_free_rep(nf_ct_net(ct), b, dir);
+}
+
 /*
  * A segment that came ahead of data we have not seen (reordered, or one
  * before it was lost before us): keep its bytes, merged with what came
  * ahead before, until the gap is filled; ftp_drain() parses them then.
- * Not under NAT (the segment has gone out as it was; the held-back path
- * deals with order there), not once the channel is encrypted, and at most
+ * Not under NAT (the segment has gone out as it was; lines held back
+ * deal with order there), not once the channel is encrypted, and at most
  * NF_FTP_LINE_MAX bytes in all.  Returns false if the bytes cannot be
  * kept: the caller gives up on the line instead.
  */
@@ -680,41 +1012,38 @@ static bool ftp_stash(struct nf_conn *ct, struct nf_ftp_ct *fc,
 		      enum nf_ftp_dir dir, u32 seq, const char *data,
 		      unsigned int len)
 {
-	struct nf_ftp_held *h;
-	struct nf_ftp_ooo *o;
-	u32 lo, hi;
+	struct nf_ftp_buf *b;
+	u32 lo, hi, os;
+	unsigned int ol;
 
 	if ((ct->status & IPS_NAT_MASK) || (fc->st.flags & NF_FTP_F_TLS) ||
 	    len > NF_FTP_LINE_MAX)
 		return false;
-	h = ftp_get_held(fc);
-	if (!h)
+	b = ftp_get_buf(ct, fc);
+	if (!b)
 		return false;
-	o = h->ooo[dir];
-	if (!o) {
-		o = kmalloc(sizeof(*o), GFP_ATOMIC);
-		if (!o)
+	if (!b->ooo[dir]) {
+		b->ooo[dir] = ftp_alloc(nf_ct_net(ct), NF_FTP_LINE_MAX);
+		if (!b->ooo[dir])
 			return false;
-		o->seq = seq;
-		o->len = 0;
-		h->ooo[dir] = o;
+		b->ooo_len[dir] = 0;
 	}
-	if (!o->len)
-		o->seq = seq;
+	if (!b->ooo_len[dir])
+		b->ooo_seq[dir] = seq;
+	os = b->ooo_seq[dir];
+	ol = b->ooo_len[dir];
 	/* Only one run of bytes: the union must be contiguous, and short. */
-	if ((s32)(seq - (o->seq + o->len)) > 0 ||
-	    (s32)(o->seq - (seq + len)) > 0)
+	if ((s32)(seq - (os + ol)) > 0 || (s32)(os - (seq + len)) > 0)
 		return false;
-	lo = (s32)(seq - o->seq) < 0 ? seq : o->seq;
-	hi = (s32)(seq + len - (o->seq + o->len)) > 0 ? seq + len
-						       : o->seq + o->len;
+	lo = (s32)(seq - os) < 0 ? seq : os;
+	hi = (s32)(seq + len - (os + ol)) > 0 ? seq + len : os + ol;
 	if (hi - lo > NF_FTP_LINE_MAX)
 		return false;
-	if (lo != o->seq)
-		memmove(o->buf + (o->seq - lo), o->buf, o->len);
-	memcpy(o->buf + (seq - lo), data, len);
-	o->seq = lo;
-	o->len = hi - lo;
+	if (lo != os)
+		memmove(b->ooo[dir] + (os - lo), b->ooo[dir], ol);
+	memcpy(b->ooo[dir] + (seq - lo), data, len);
+	b->ooo_seq[dir] = lo;
+	b->ooo_len[dir] = hi - lo;
 	return true;
 }
 
@@ -740,13 +1069,16 @@ static int ftp_new_data(struct nf_conn *ct, struct nf_ftp_ct *fc,
 				return -1;
 			skip = -d;
 		} else if (d > 0) {
+			struct nf_ftp_buf *b = ftp_buf(fc);
+
 			nf_ftp_stat_inc(nf_ct_net(ct), NF_FTP_STAT_GAPS);
 			if (ftp_stash(ct, fc, dir, seq, data, len))
 				return FTP_STASHED;
 			/* We missed data: what is held is no longer a line. */
-			ftp_unstash(fc, dir);
+			if (b)
+				ftp_free_ooo(nf_ct_net(ct), b, dir);
 			nf_ftp_resync(&fc->st, dir);
-			fc->st.flags &= ~(FTP_F_STRIP(dir) | FTP_F_REPLAY(dir));
+			fc->st.flags &= ~FTP_F_HELD(dir);
 		}
 	}
 	fc->next_seq[dir] = seq + len;
@@ -755,350 +1087,113 @@ static int ftp_new_data(struct nf_conn *ct, struct nf_ftp_ct *fc,
 }
 
 /*
- * A line held back from the stream that grows past FTP_STRIP_MAX, with
- * this segment, cannot be one to rewrite: put what was held back in front
- * of this segment's data (at @pos) and let the line go on as it came.
- * Done before the line is assembled, which may drop it as over-long.
+ * Under NAT, a segment of a direction whose line is held back, before
+ * anything else looks at it.  Nothing from the line's first byte on may
+ * reach the receiver before the whole line does, in one segment
+ * (ftp_write_line()): a segment beyond a gap goes on without payload, and
+ * so does a copy of held bytes with nothing new (its sender will send
+ * them again).  A sender that keeps sending only the same bytes has no
+ * room left to send the rest of the line (all of it waits for an
+ * acknowledgement only the line can bring): after FTP_HOLD_PROBES such
+ * copies, the line goes on as it is.  Returns the verdict, or -1 to go
+ * on with the usual path (new bytes continue the line there).
  */
-static void ftp_unstrip_long(struct sk_buff *skb, unsigned int protoff,
-			     unsigned int dataoff, unsigned int *pos,
-			     struct nf_conn *ct, enum ip_conntrack_info ctinfo,
-			     struct nf_ftp_ct *fc, bool *mangled)
+static int ftp_held_segment(struct ftp_pkt *p)
 {
-	enum nf_ftp_dir dir = ftp_dir(ctinfo);
-	const char *data = (const char *)skb->data + dataoff + *pos;
-	unsigned int len = skb->len - dataoff - *pos;
-	unsigned int held = fc->st.held[dir];
-	const char *nl = memchr(data, '\n', len);
-	int delta;
+	struct nf_ftp_ct *fc = p->fc;
+	struct nf_ftp_buf *b = ftp_buf(fc);
+	u32 next = fc->next_seq[p->dir];
+	u32 from = next - fc->st.held[p->dir];
+	u32 end = p->seq + ftp_paylen(p);
 
-	if (!(fc->st.flags & FTP_F_STRIP(dir)) || !held)
-		return;
-	if (held + (nl ? nl - data + 1 : len) <= FTP_STRIP_MAX)
-		return;
-	fc->st.flags &= ~FTP_F_STRIP(dir);
-	if (ftp_splice(skb, protoff, ct, ctinfo, *pos, 0,
-		       ftp_held(fc)->buf[dir], held, &delta)) {
-		*pos += delta;
-		*mangled = true;
-	} else {
-		net_warn_ratelimited(KBUILD_MODNAME ": lost %u held bytes of a split line\n",
-				     held);
+	if (!p->nat || p->fin || !b) {
+		ftp_release(p);
+		return -1;
 	}
+	if (after(p->seq, next))
+		return ftp_trim(p, 0) ? NF_ACCEPT : NF_DROP;
+	if (!after(end, from))
+		return -1;
+	if (after(end, next)) {
+		b->probes[p->dir] = 0;
+		return -1;
+	}
+	if (++b->probes[p->dir] > FTP_HOLD_PROBES) {
+		ftp_release(p);
+		return -1;
+	}
+	if (!ftp_trim(p, before(p->seq, from) ? from - p->seq : 0))
+		ftp_release(p);
+	return NF_ACCEPT;
 }
 
 /*
  * Keep the unfinished tail of a segment (from @pos) for the next one.
- * Under NAT, a tail that may become a line to rewrite is also cut from
- * the packet, to be written back, rewritten, when the line is complete.
+ * Under NAT, a tail that may become a line to rewrite is not let through
+ * either: the segment ends before it, and the sender, whom nobody
+ * acknowledged those bytes to, sends them again.
  */
-static void ftp_keep_tail(struct sk_buff *skb, unsigned int protoff,
-			  unsigned int dataoff, unsigned int pos,
-			  struct nf_conn *ct, enum ip_conntrack_info ctinfo,
-			  struct nf_ftp_ct *fc, bool mangled)
+static void ftp_keep_tail(struct ftp_pkt *p, unsigned int pos)
 {
-	enum nf_ftp_dir dir = ftp_dir(ctinfo);
+	struct nf_ftp_ct *fc = p->fc;
+	enum nf_ftp_dir dir = p->dir;
 	unsigned int held = fc->st.held[dir];
-	unsigned int len = skb->len - dataoff - pos;
-	struct nf_ftp_held *h = ftp_held(fc);
-	struct net *net = nf_ct_net(ct);
-	s32 base = 0;
-	int delta;
-	bool strip;
+	unsigned int len = ftp_paylen(p) - pos;
+	const char *tail = ftp_payload(p) + pos;
+	struct net *net = nf_ct_net(p->ct);
+	bool holding = ftp_holding(fc, dir);
+	struct nf_ftp_buf *b;
+	char *hold;
 
-	/* ftp_unstrip_long() kept a held-back line within FTP_STRIP_MAX. */
-	if (held)
-		strip = fc->st.flags & FTP_F_STRIP(dir);
-	else
-		strip = !mangled && len <= FTP_STRIP_MAX && ftp_nat(ct) &&
-			ftp_may_rewrite(dir, (const char *)skb->data +
-					dataoff + pos, len);
-	if (strip && !held) {
-		/*
-		 * Nothing in this segment was changed, so the tail ends at
-		 * next_seq.  The segment must map as its tail's first byte
-		 * does (ftp_seqadj_hold()): not across an earlier rewrite.
-		 */
-		u32 end = fc->next_seq[dir];
-
-		base = nf_ct_seq_offset(ct, CTINFO2DIR(ctinfo), end - len);
-		if (base != nf_ct_seq_offset(ct, CTINFO2DIR(ctinfo),
-					     end - (skb->len - dataoff)))
-			strip = false;
+	hold = ftp_get_hold(p->ct, fc, dir);
+	b = ftp_buf(fc);
+	if (!hold) {
+		/* Nothing is kept: lose the line (it went out, or goes). */
+		ftp_release(p);
+		nf_ftp_resync(&fc->st, dir);
+		nf_ftp_stat_inc(net, NF_FTP_STAT_REFUSED + NF_FTP_R_OVERFLOW);
+		return;
 	}
-
-	if (!h) {
-		h = ftp_get_held(fc);
-		if (!h) {
-			/* Nothing is held, nothing stripped: lose the line. */
-			nf_ftp_resync(&fc->st, dir);
-			nf_ftp_stat_inc(net, NF_FTP_STAT_REFUSED +
-					     NF_FTP_R_OVERFLOW);
-			return;
-		}
-	}
-
-	if (nf_ftp_hold(&fc->st, dir, h->buf[dir],
-			(const char *)skb->data + dataoff + pos, len)) {
+	if (nf_ftp_hold(&fc->st, dir, hold, tail, len)) {
+		fc->st.flags &= ~FTP_F_HELD(dir);
 		nf_ftp_stat_inc(net, NF_FTP_STAT_REFUSED + NF_FTP_R_OVERFLOW);
 		return;
 	}
 	nf_ftp_stat_inc(net, NF_FTP_STAT_PARTIAL);
 
-	if (strip) {
-		/*
-		 * A segment that is nothing but held bytes goes on as the
-		 * newline before the line, one byte at that newline's sequence
-		 * number: the receiver has it, takes it for a duplicate and
-		 * acknowledges it at once (and, the segment being acceptable
-		 * to it, also takes in what the segment acknowledges), and
-		 * that acknowledgement, mapped back by ftp_seqadj_hold(),
-		 * covers the held bytes.  An empty segment there would lie
-		 * before what the receiver accepts and be answered, if at
-		 * all, by a rate-limited duplicate ACK, which leaves a sender
-		 * whose congestion window is full of held bytes waiting.  Only
-		 * while already holding: the core decides whether to adjust a
-		 * segment before the helper runs, and the first cut is what
-		 * sets that up.  The segment's new bytes are its tail (@pos
-		 * 0), so the newline is @held + 1 bytes before them.
-		 */
-		bool echo = held && !pos;
+	if (holding) {
+		/* Where the line starts (before the payload if held before). */
+		int start = (int)pos - (int)held;
 
-		if (ftp_splice(skb, protoff, ct, ctinfo, pos, len,
-			       echo ? "\n" : NULL, echo, &delta)) {
-			if (echo)
-				ftp_set_seq(skb, protoff, fc->next_seq[dir] -
-					    len - held - 1);
-			if (!held)
-				h->base[dir] = base;
-			fc->st.flags |= FTP_F_STRIP(dir);
-		} else {
-			if (held)
-				net_warn_ratelimited(KBUILD_MODNAME ": lost %u held bytes of a split line\n",
-						     held);
-			fc->st.flags &= ~FTP_F_STRIP(dir);
+		if (held + len > FTP_HOLD_MAX) {
+			/* Too long for a line we rewrite: let it go. */
+			fc->st.flags &= ~FTP_F_HELD(dir);
+		} else if (!ftp_trim(p, max(start, 0))) {
+			ftp_release(p);
 		}
-	}
-}
-
-#define FTP_WITHHELD	(-1)
-#define FTP_UNMAPPABLE	(-2)
-
-/*
- * While a line is held back (FTP_F_STRIP), the receiver cannot
- * acknowledge its bytes, so the sender retransmits them (tail loss probe,
- * then timeout), and a copy let through would land where the rewritten
- * line is to go.  Called before ftp_new_data().  A segment that starts
- * before the held-back range [from, next_seq) has what lies in it cut
- * out: returns how many bytes (all before the new data, if any).  One that
- * continues the stream at next_seq is left alone (returns 0).  One that
- * starts anywhere else from @from on cannot be mapped right (see
- * ftp_seqadj_hold()), so all of its bytes are withheld: returns
- * FTP_WITHHELD, and the segment is not looked at (what it carries beyond
- * next_seq comes again: the receiver cannot have acknowledged it).  If
- * they cannot be cut, FTP_UNMAPPABLE: the segment must be dropped, as it
- * would land in the wrong place.
- * Once the line has gone out, late copies map before the receiver's
- * window through the recorded sequence adjustment.
- */
-static int ftp_restrip(struct sk_buff *skb, unsigned int protoff,
-		       unsigned int dataoff, u32 seq, struct nf_conn *ct,
-		       enum ip_conntrack_info ctinfo, struct nf_ftp_ct *fc,
-		       bool *mangled)
-{
-	enum nf_ftp_dir dir = ftp_dir(ctinfo);
-	unsigned int len = skb->len - dataoff;
-	u32 end = fc->next_seq[dir];
-	u32 from = end - fc->st.held[dir];
-	int delta;
-	u32 a, b;
-
-	if (!ftp_holding_back(fc, dir) || !(fc->st.flags & FTP_F_SEQ(dir)) ||
-	    seq == end)
-		return 0;
-	if ((s32)(seq - from) >= 0) {
-		if (!ftp_splice(skb, protoff, ct, ctinfo, 0, len, NULL, 0,
-				&delta))
-			return FTP_UNMAPPABLE;
-		*mangled = true;
-		return FTP_WITHHELD;
-	}
-	/* The part of [from, end) in this segment, as offsets into it. */
-	a = from - seq;
-	b = min_t(u32, end - seq, len);
-	if (b <= a ||
-	    !ftp_splice(skb, protoff, ct, ctinfo, a, b - a, NULL, 0, &delta))
-		return 0;
-	*mangled = true;
-	return b - a;
-}
-
-/*
- * A held line was rewritten into the segment at @seq, @seglen bytes from
- * the sender, the first thing in it (@at 0): keep a copy of the line for
- * ftp_replay_held() until the receiver acknowledges it.  Returns the copy,
- * or NULL (then a loss of that segment after us stalls the connection, as
- * before there was a copy).
- */
-static struct nf_ftp_rep *ftp_keep_rep(struct nf_ftp_ct *fc,
-				       enum nf_ftp_dir dir, u32 seq,
-				       unsigned int seglen,
-				       const struct nf_ftp_line *line,
-				       unsigned int stripped, unsigned int at)
-{
-	unsigned int n = max(line->len, stripped);
-	struct nf_ftp_held *h = ftp_held(fc);
-	struct nf_ftp_rep *r;
-
-	if (!h || at || n > NF_FTP_LINE_MAX || seglen > U16_MAX) {
-		ftp_forget_rep(fc, dir);
-		return NULL;
-	}
-	r = h->rep[dir];
-	if (!r) {
-		r = kmalloc(sizeof(*r), GFP_ATOMIC);
-		if (!r)
-			return NULL;
-		h->rep[dir] = r;
-	}
-	r->seq = seq;
-	r->end = seq;
-	r->pos = seq;
-	r->before = 0;
-	r->after = 0;
-	r->seglen = seglen;
-	r->len = line->len;
-	memcpy(r->text, line->text, n);
-	return r;
-}
-
-/*
- * The receiver acknowledged @ack (a packet of the other direction): the
- * copy of a line of @dir it covers is no longer needed.
- */
-static void ftp_rep_acked(struct nf_ftp_ct *fc, enum nf_ftp_dir dir,
-			  u32 ack)
-{
-	struct nf_ftp_held *h = ftp_held(fc);
-
-	if (h && h->rep[dir] && (s32)(ack - h->rep[dir]->end) >= 0)
-		ftp_forget_rep(fc, dir);
-}
-
-/*
- * A retransmission of the segment a held line was rewritten into (see
- * struct nf_ftp_rep): it carries the line's last part, from wherever the
- * sender's acknowledged data ended (the held bytes are acknowledged, or
- * some of them, or none).  Write the whole line into it again, rewritten
- * the same way, move its start back to the line's and put back the
- * record of the first time (the rewrite moves the core's).  Only while
- * that record still stands, and only for a segment that ends where the
- * first one did.  Returns true if it was done.
- */
-static bool ftp_replay_held(struct sk_buff *skb, unsigned int protoff,
-			    unsigned int dataoff, u32 seq, struct nf_conn *ct,
-			    enum ip_conntrack_info ctinfo, struct nf_ftp_ct *fc)
-{
-	struct nf_ftp_state st = { .flags = NF_FTP_F_PASV | NF_FTP_F_EPSV };
-	enum ip_conntrack_dir cdir = CTINFO2DIR(ctinfo);
-	struct nf_conn_seqadj *seqadj = nfct_seqadj(ct);
-	enum nf_ftp_dir dir = ftp_dir(ctinfo);
-	struct nf_ftp_held *h = ftp_held(fc);
-	struct nf_ftp_rep *r = h ? h->rep[dir] : NULL;
-	struct nf_ftp_policy pol;
-	union nf_ftp_addr sender;
-	struct nf_ftp_line line;
-	struct nf_ftp_match m;
-	unsigned int lead;
-	bool same;
-	int delta;
-
-	if (!r || !seqadj || seq + (skb->len - dataoff) != r->seq + r->seglen ||
-	    (s32)(seq - r->pos) < 0 || (s32)(r->seq - seq) < 0)
-		return false;
-	/* Bytes of the line before this segment (it starts inside it). */
-	lead = seq - r->pos;
-	spin_lock_bh(&ct->lock);
-	same = seqadj->seq[cdir].correction_pos == r->pos &&
-	       seqadj->seq[cdir].offset_before == r->before &&
-	       seqadj->seq[cdir].offset_after == r->after;
-	spin_unlock_bh(&ct->lock);
-	if (!same) {
-		ftp_forget_rep(fc, dir);
-		return false;
-	}
-	ftp_read_policy(&pol);
-	ftp_addr_from_inet(&sender, &ct->tuplehash[dir].tuple.src.u3);
-	if (nf_ftp_process_line(&st, dir, r->text, r->len, ftp_family(ct),
-				&sender, &pol, &m) != NF_FTP_V_EXPECT)
-		return false;
-	line.text = r->text;
-	line.len = r->len;
-	line.start = -(int)lead;
-	if (!ftp_expect(skb, protoff, ct, ctinfo, &m, &line, lead, 0, false,
-			&delta))
-		return false;
-	ftp_seqadj_put(ct, cdir, r->pos, r->before, r->after);
-	if (lead && !ftp_set_seq(skb, protoff, r->pos))
-		net_warn_ratelimited(KBUILD_MODNAME ": could not move a replayed line\n");
-	return true;
-}
-
-/*
- * A retransmission of the segment whose line we NATed last: the receiver
- * may never have seen our rewrite, so do it again, the same way (the
- * expectation it registers replaces the identical one, and the sequence
- * adjustment is already recorded for this sequence number).
- */
-static void ftp_replay(struct sk_buff *skb, unsigned int protoff,
-		       unsigned int dataoff, u32 seq, struct nf_conn *ct,
-		       enum ip_conntrack_info ctinfo, struct nf_ftp_ct *fc)
-{
-	enum nf_ftp_dir dir = ftp_dir(ctinfo);
-	/* Fresh line state; the reply it pairs with was seen already. */
-	struct nf_ftp_state st = { .flags = NF_FTP_F_PASV | NF_FTP_F_EPSV };
-	const char *data = (const char *)skb->data + dataoff;
-	unsigned int len = skb->len - dataoff;
-	unsigned int pos = 0, overflows = 0;
-	struct nf_ftp_policy pol;
-	union nf_ftp_addr sender;
-	struct nf_ftp_line line;
-	struct nf_ftp_match m;
-	int delta;
-
-	if (!(fc->st.flags & FTP_F_REPLAY(dir)) || seq != fc->replay_seq[dir])
 		return;
-	ftp_read_policy(&pol);
-	ftp_addr_from_inet(&sender, &ct->tuplehash[dir].tuple.src.u3);
-	while (nf_ftp_next_line(&st, dir, NULL, data, len, &pos, &line,
-				&overflows)) {
-		if (nf_ftp_process_line(&st, dir, line.text, line.len,
-					ftp_family(ct), &sender, &pol, &m) ==
-		    NF_FTP_V_EXPECT) {
-			ftp_expect(skb, protoff, ct, ctinfo, &m, &line, 0, 0,
-				   false, &delta);
-			return;
-		}
+	}
+	if (held || !p->nat || p->fin || len > FTP_HOLD_MAX ||
+	    !ftp_may_rewrite(dir, tail, len))
+		return;
+	if (ftp_trim(p, pos)) {
+		fc->st.flags |= FTP_F_HELD(dir);
+		b->probes[dir] = 0;
 	}
 }
 
 /*
  * After a segment, by either path: count its lines and over-long lines
- * once, and free the hold buffer if no direction keeps bytes in it.
+ * once.
  */
-static void ftp_segment_done(struct net *net, struct nf_ftp_ct *fc,
-			     unsigned int lines, unsigned int overflows)
+static void ftp_count(struct net *net, unsigned int lines,
+		      unsigned int overflows)
 {
-	struct nf_ftp_held *h = ftp_held(fc);
-
 	if (lines)
 		ftp_stat_add(net, NF_FTP_STAT_LINES, lines);
 	if (overflows)
 		ftp_stat_add(net, NF_FTP_STAT_REFUSED + NF_FTP_R_OVERFLOW,
 			     overflows);
-	if (h && !ftp_buffered(fc, 0) && !ftp_buffered(fc, 1) &&
-	    !h->ooo[0] && !h->ooo[1] && !h->rep[0] && !h->rep[1])
-		ftp_drop_held(fc);
 }
 
 /*
@@ -1106,26 +1201,23 @@ static void ftp_segment_done(struct net *net, struct nf_ftp_ct *fc,
  * (see ftp_drain()), as a segment that continues the stream.  Never under
  * NAT, so nothing is written to the packet.
  */
-static void ftp_parse_text(struct sk_buff *skb, unsigned int protoff,
-			   struct nf_conn *ct, enum ip_conntrack_info ctinfo,
-			   struct nf_ftp_ct *fc, const char *data,
+static void ftp_parse_text(struct ftp_pkt *p, const char *data,
 			   unsigned int len, unsigned int *lines,
 			   unsigned int *overflows)
 {
-	enum nf_ftp_dir dir = ftp_dir(ctinfo);
-	struct nf_ftp_held *h = ftp_held(fc);
-	struct net *net = nf_ct_net(ct);
+	struct nf_ftp_ct *fc = p->fc;
+	enum nf_ftp_dir dir = p->dir;
+	struct net *net = nf_ct_net(p->ct);
 	struct nf_ftp_policy pol;
 	union nf_ftp_addr sender;
 	struct nf_ftp_line line;
 	struct nf_ftp_match m;
 	unsigned int pos = 0;
-	int delta;
 
 	ftp_read_policy(&pol);
-	ftp_addr_from_inet(&sender, &ct->tuplehash[dir].tuple.src.u3);
-	while (nf_ftp_next_line(&fc->st, dir, h->buf[dir], data, len, &pos,
-				&line, overflows)) {
+	ftp_addr_from_inet(&sender, &p->ct->tuplehash[dir].tuple.src.u3);
+	while (nf_ftp_next_line(&fc->st, dir, ftp_hold(fc, dir), data, len,
+				&pos, &line, overflows)) {
 		u16 tls = fc->st.flags & NF_FTP_F_TLS;
 		enum nf_ftp_verdict v;
 
@@ -1133,20 +1225,19 @@ static void ftp_parse_text(struct sk_buff *skb, unsigned int protoff,
 		if (!line.text)
 			continue;
 		v = nf_ftp_process_line(&fc->st, dir, line.text, line.len,
-					ftp_family(ct), &sender, &pol, &m);
+					ftp_family(p->ct), &sender, &pol, &m);
 		if (v == NF_FTP_V_REFUSE)
-			ftp_refuse(ct, &m, m.reason);
+			ftp_refuse(p, &m, m.reason);
 		else if (v == NF_FTP_V_EXPECT)
-			ftp_expect(skb, protoff, ct, ctinfo, &m, &line, 0, 0,
-				   true, &delta);
+			ftp_expect(p, &m, &line, NULL, false);
 		if (!tls && (fc->st.flags & NF_FTP_F_TLS)) {
 			nf_ftp_stat_inc(net, NF_FTP_STAT_TLS_SESSIONS);
 			return;
 		}
 	}
 	if (pos < len) {
-		if (nf_ftp_hold(&fc->st, dir, h->buf[dir], data + pos,
-				len - pos))
+		if (nf_ftp_hold(&fc->st, dir, ftp_get_hold(p->ct, fc, dir),
+				data + pos, len - pos))
 			(*overflows)++;
 		else
 			nf_ftp_stat_inc(net, NF_FTP_STAT_PARTIAL);
@@ -1158,182 +1249,155 @@ static void ftp_parse_text(struct sk_buff *skb, unsigned int protoff,
  * came ahead of a gap (ftp_stash()), parse what of them is new, and
  * continue the stream after them.
  */
-static void ftp_drain(struct sk_buff *skb, unsigned int protoff,
-		      struct nf_conn *ct, enum ip_conntrack_info ctinfo,
-		      struct nf_ftp_ct *fc, unsigned int *lines,
+static void ftp_drain(struct ftp_pkt *p, unsigned int *lines,
 		      unsigned int *overflows)
 {
-	enum nf_ftp_dir dir = ftp_dir(ctinfo);
-	struct nf_ftp_held *h = ftp_held(fc);
-	struct nf_ftp_ooo *o = h ? h->ooo[dir] : NULL;
+	struct nf_ftp_ct *fc = p->fc;
+	enum nf_ftp_dir dir = p->dir;
+	struct nf_ftp_buf *b = ftp_buf(fc);
 	s32 d;
 
-	if (!o)
+	if (!b || !b->ooo[dir])
 		return;
 	if (fc->st.flags & NF_FTP_F_TLS) {
 		/* The segment started TLS: nothing after it is parsed. */
-		ftp_unstash(fc, dir);
+		ftp_free_ooo(nf_ct_net(p->ct), b, dir);
 		return;
 	}
-	d = (s32)(fc->next_seq[dir] - o->seq);
+	d = (s32)(fc->next_seq[dir] - b->ooo_seq[dir]);
 	if (d < 0)
 		return;		/* still a gap */
-	if (d < o->len) {
-		fc->next_seq[dir] = o->seq + o->len;
-		ftp_parse_text(skb, protoff, ct, ctinfo, fc, o->buf + d,
-			       o->len - d, lines, overflows);
+	if (d < b->ooo_len[dir]) {
+		fc->next_seq[dir] = b->ooo_seq[dir] + b->ooo_len[dir];
+		ftp_parse_text(p, b->ooo[dir] + d, b->ooo_len[dir] - d, lines,
+			       overflows);
 	}
-	ftp_unstash(fc, dir);
+	ftp_free_ooo(nf_ct_net(p->ct), b, dir);
+}
+
+/*
+ * A line whose start was held back is complete but not rewritten: write
+ * the held bytes back in front of the rest, as they came.  If even that
+ * fails the segment goes on without them, and the sender, never
+ * acknowledged for them, sends them again.  Returns how much the payload
+ * grew.
+ */
+static unsigned int ftp_unhold(struct ftp_pkt *p, const struct nf_ftp_line *line,
+			       const struct ftp_span *sp)
+{
+	struct ftp_span head = { .start = sp->start, .end = 0 };
+
+	nf_ftp_stat_inc(nf_ct_net(p->ct), NF_FTP_STAT_UNREWRITTEN);
+	if (!ftp_write_line(p, &head, line->text, -sp->start))
+		return 0;
+	return -sp->start;
+}
+
+/*
+ * A line that cannot go out rewritten in this packet (ftp_rewrite()):
+ * the packet ends before it and the parser forgets it, as if it had not
+ * come yet: the sender sends it again, and then it starts its segment.
+ */
+static void ftp_defer(struct ftp_pkt *p, const struct nf_ftp_state *saved,
+		      const struct ftp_span *sp)
+{
+	p->fc->st = *saved;
+	p->fc->next_seq[p->dir] = ftp_seq_at(p, sp->start);
+	ftp_trim(p, sp->start);
+	nf_ftp_stat_inc(nf_ct_net(p->ct), NF_FTP_STAT_DEFERRED);
 }
 
 /*
  * The full path: every line of the segment, in place (linearized).
  * Returns the verdict: NF_DROP only for a segment that would corrupt the
- * stream (see ftp_restrip()).
+ * stream (see ftp_replay()).
  */
-static unsigned int ftp_process(struct sk_buff *skb, unsigned int protoff,
-				unsigned int dataoff, u32 seq,
-				struct nf_conn *ct,
-				enum ip_conntrack_info ctinfo,
-				struct nf_ftp_ct *fc)
+static unsigned int ftp_process(struct ftp_pkt *p)
 {
-	enum nf_ftp_dir dir = ftp_dir(ctinfo);
-	struct net *net = nf_ct_net(ct);
-	unsigned int overflows = 0, lines = 0, len;
-	bool mangled = false, at_line_start;
-	unsigned int skblen = skb->len;
+	unsigned int overflows = 0, lines = 0, len, pos;
+	struct nf_ftp_ct *fc = p->fc;
+	enum nf_ftp_dir dir = p->dir;
+	struct net *net = nf_ct_net(p->ct);
 	struct nf_ftp_policy pol;
 	union nf_ftp_addr sender;
-	struct nf_ftp_held *h;
 	struct nf_ftp_line line;
 	struct nf_ftp_match m;
-	struct nf_ftp_rep *rep = NULL;
-	bool held_back;
-	unsigned int pos;
-	s32 offset = 0, base = 0;
-	int skip, cut;
+	int skip;
 	u8 family;
 
-	/* Does this segment start a line, with nothing held before it? */
-	at_line_start = !fc->st.held[dir] &&
-			!(fc->st.flags & (NF_FTP_F_DISCARD(dir) |
-					  NF_FTP_F_RESYNC(dir)));
-	held_back = ftp_holding_back(fc, dir);
-	if (held_back) {
-		offset = nf_ct_seq_offset(ct, CTINFO2DIR(ctinfo), seq);
-		base = ftp_held(fc)->base[dir];
-	}
-	len = skb->len - dataoff;
-	cut = ftp_restrip(skb, protoff, dataoff, seq, ct, ctinfo, fc,
-			  &mangled);
-	if (cut == FTP_UNMAPPABLE)
-		return NF_DROP;
-	if (cut == FTP_WITHHELD)
-		goto out;
-	skip = ftp_new_data(ct, fc, dir, seq,
-			    (const char *)skb->data + dataoff, len);
-	if (skip == FTP_STASHED)
-		goto out;
-	if (skip < 0) {
-		if (!held_back &&
-		    !ftp_replay_held(skb, protoff, dataoff, seq, ct, ctinfo, fc))
-			ftp_replay(skb, protoff, dataoff, seq, ct, ctinfo, fc);
-		goto out;
-	}
-	/* The cut bytes were all before the new data. */
-	pos = skip - cut;
+	if (ftp_holding(fc, dir)) {
+		int v = ftp_held_segment(p);
 
-	if (nf_ftp_tls_segment(&fc->st, (const char *)skb->data + dataoff + pos,
-			       skb->len - dataoff - pos)) {
+		if (v >= 0)
+			return v;
+	}
+	len = ftp_paylen(p);
+	if (p->nat && ftp_replay(p) != NF_ACCEPT)
+		return NF_DROP;
+	skip = ftp_new_data(p->ct, fc, dir, p->seq, ftp_payload(p), len);
+	if (skip < 0)
+		return NF_ACCEPT;	/* seen already, or kept for later */
+	/* A replay changed what came before the new bytes. */
+	pos = skip + p->shift;
+
+	if (nf_ftp_tls_segment(&fc->st, ftp_payload(p) + pos,
+			       ftp_paylen(p) - pos)) {
 		nf_ftp_stat_inc(net, NF_FTP_STAT_TLS_SKIPPED);
-		goto out;
+		return NF_ACCEPT;
 	}
 
 	ftp_read_policy(&pol);
-	family = ftp_family(ct);
-	ftp_addr_from_inet(&sender, &ct->tuplehash[dir].tuple.src.u3);
-	ftp_unstrip_long(skb, protoff, dataoff, &pos, ct, ctinfo, fc, &mangled);
+	family = ftp_family(p->ct);
+	ftp_addr_from_inet(&sender, &p->ct->tuplehash[dir].tuple.src.u3);
 
 	for (;;) {
 		/* Re-read every time: a NAT rewrite may move the data. */
-		const char *data = (const char *)skb->data + dataoff;
-		unsigned int len = skb->len - dataoff;
 		u16 tls = fc->st.flags & NF_FTP_F_TLS;
-		unsigned int stripped = 0, at = pos;
+		struct nf_ftp_state saved;
+		unsigned int at = pos;
 		enum nf_ftp_verdict v;
-		bool changed = false;
-		int delta = 0;
+		struct ftp_span sp;
+		bool held;
+		int done = 0;
 
-		h = ftp_held(fc);
-		if (!nf_ftp_next_line(&fc->st, dir, h ? h->buf[dir] : NULL,
-				      data, len, &pos, &line, &overflows)) {
-			if (pos < len)
-				ftp_keep_tail(skb, protoff, dataoff, pos, ct,
-					      ctinfo, fc, mangled);
+		if (!nf_ftp_next_line(&fc->st, dir, ftp_hold(fc, dir),
+				      ftp_payload(p), ftp_paylen(p), &pos,
+				      &line, &overflows)) {
+			if (pos < ftp_paylen(p))
+				ftp_keep_tail(p, pos);
 			break;
 		}
-		if (!line.text) {
-			/* the end of a line passed over: nothing to parse */
-			lines++;
-			continue;
-		}
-		if (line.start < 0 && (fc->st.flags & FTP_F_STRIP(dir))) {
-			/* The first -start bytes never went out. */
-			stripped = -line.start;
-			fc->st.flags &= ~FTP_F_STRIP(dir);
-		}
 		lines++;
+		if (!line.text)
+			continue;	/* the end of a line passed over */
+		sp.start = line.start < 0 ? (int)at + line.start : line.start;
+		sp.end = pos;
+		/* Was the start of this line held back? */
+		held = line.start < 0 && (fc->st.flags & FTP_F_HELD(dir));
+		fc->st.flags &= ~FTP_F_HELD(dir);
+		saved = fc->st;
 		v = nf_ftp_process_line(&fc->st, dir, line.text, line.len,
 					family, &sender, &pol, &m);
 		if (v == NF_FTP_V_REFUSE)
-			ftp_refuse(ct, &m, m.reason);
+			ftp_refuse(p, &m, m.reason);
 		else if (v == NF_FTP_V_EXPECT)
-			changed = ftp_expect(skb, protoff, ct, ctinfo, &m,
-					     &line, stripped, at, mangled,
-					     &delta);
-		if (stripped && changed)
-			rep = ftp_keep_rep(fc, dir, seq,
-					   fc->next_seq[dir] - seq, &line,
-					   stripped, at);
-		if (stripped && !changed) {
-			/* Not rewritten after all: send the line on as is. */
-			changed = ftp_splice(skb, protoff, ct, ctinfo, at, 0,
-					     line.text, stripped, &delta);
-			if (!changed)
-				net_warn_ratelimited(KBUILD_MODNAME ": lost %u held bytes of a split line\n",
-						     stripped);
+			done = ftp_expect(p, &m, &line, &sp, held);
+		if (done < 0) {
+			ftp_defer(p, &saved, &sp);
+			break;
 		}
-		if (changed) {
-			pos += delta;
-			mangled = true;
-			/* Replayable if the segment is all ours to parse. */
-			if (v == NF_FTP_V_EXPECT && at_line_start && !skip &&
-			    line.start >= 0) {
-				fc->replay_seq[dir] = seq;
-				fc->st.flags |= FTP_F_REPLAY(dir);
-			} else {
-				fc->st.flags &= ~FTP_F_REPLAY(dir);
-			}
-		}
+		if (done)
+			pos = sp.end;
+		else if (held && sp.start < 0)
+			pos += ftp_unhold(p, &line, &sp);
 		if (!tls && (fc->st.flags & NF_FTP_F_TLS)) {
 			/* 234: what follows is TLS, parse nothing more. */
 			nf_ftp_stat_inc(net, NF_FTP_STAT_TLS_SESSIONS);
 			break;
 		}
 	}
-	ftp_drain(skb, protoff, ct, ctinfo, fc, &lines, &overflows);
-	ftp_segment_done(net, fc, lines, overflows);
-out:
-	/* Our record of the sequence adjustment: ftp_seqadj_hold(). */
-	if (ftp_holding_back(fc, dir)) {
-		if (rep)	/* the next line is held already */
-			ftp_forget_rep(fc, dir);
-		ftp_seqadj_hold(ct, ctinfo, fc);
-	} else if (held_back) {
-		/* The line went out in this segment, or was given up. */
-		ftp_seqadj_done(skb, protoff, ct, ctinfo, fc, rep, seq, len,
-				base, offset, offset + (int)(skb->len - skblen));
-	}
+	ftp_drain(p, &lines, &overflows);
+	ftp_count(net, lines, overflows);
 	return NF_ACCEPT;
 }
 
@@ -1346,31 +1410,27 @@ out:
  * may matter is held (except under NAT).  Anything else, or anything the
  * scan finds it cannot finish, is left untouched for ftp_process().
  */
-static bool ftp_scan_segment(struct sk_buff *skb, unsigned int dataoff,
-			     u32 seq, struct nf_conn *ct,
-			     enum ip_conntrack_info ctinfo,
-			     struct nf_ftp_ct *fc)
+static bool ftp_scan_segment(struct ftp_pkt *p)
 {
 	const enum nf_ftp_dir dir = NF_FTP_CLIENT;
+	struct nf_ftp_ct *fc = p->fc;
 	unsigned int consumed = 0, n;
 	struct skb_seq_state ss;
 	struct nf_ftp_scan sc;
-	struct nf_ftp_held *h;
-	struct net *net;
+	struct nf_ftp_buf *b;
 	const u8 *data;
 	int ret = 0;
 
-	if (ftp_dir(ctinfo) != dir ||
-	    (fc->st.flags & (FTP_F_SEQ(dir) | FTP_F_STRIP(dir))) !=
-	    FTP_F_SEQ(dir) || seq != fc->next_seq[dir])
+	if (p->dir != dir ||
+	    (fc->st.flags & (FTP_F_SEQ(dir) | FTP_F_HELD(dir))) !=
+	    FTP_F_SEQ(dir) || p->seq != fc->next_seq[dir])
 		return false;
 
-	h = ftp_held(fc);
-	if (h && h->ooo[dir])
+	b = ftp_buf(fc);
+	if (b && b->ooo[dir])
 		return false;	/* bytes wait behind a gap: ftp_drain() */
-	nf_ftp_scan_begin(&sc, &fc->st, h ? h->buf[dir] : NULL,
-			  ftp_family(ct));
-	skb_prepare_seq_read(skb, dataoff, skb->len, &ss);
+	nf_ftp_scan_begin(&sc, &fc->st, ftp_hold(fc, dir), ftp_family(p->ct));
+	skb_prepare_seq_read(p->skb, p->dataoff, p->skb->len, &ss);
 	while ((n = skb_seq_read(consumed, &data, &ss)) != 0) {
 		ret = nf_ftp_scan(&sc, (const char *)data, n);
 		if (ret) {
@@ -1383,32 +1443,76 @@ static bool ftp_scan_segment(struct sk_buff *skb, unsigned int dataoff,
 		return false;
 	if (nf_ftp_scan_tail(&sc)) {
 		/* Under NAT, held lines are ftp_keep_tail()'s business. */
-		if (ftp_nat(ct))
-			return false;
-		h = ftp_get_held(fc);
-		if (!h)
+		if (p->nat || !ftp_get_hold(p->ct, fc, dir))
 			return false;
 	}
-	if (nf_ftp_scan_end(&sc, &fc->st, h ? h->buf[dir] : NULL))
+	if (nf_ftp_scan_end(&sc, &fc->st, ftp_hold(fc, dir)))
 		return false;
 
-	fc->next_seq[dir] = seq + (skb->len - dataoff);
-	net = nf_ct_net(ct);
+	fc->next_seq[dir] = p->seq + ftp_paylen(p);
 	if (fc->st.held[dir])
-		nf_ftp_stat_inc(net, NF_FTP_STAT_PARTIAL);
-	ftp_segment_done(net, fc, sc.lines, sc.overflows);
+		nf_ftp_stat_inc(nf_ct_net(p->ct), NF_FTP_STAT_PARTIAL);
+	ftp_count(nf_ct_net(p->ct), sc.lines, sc.overflows);
 	return true;
+}
+
+/*
+ * ctnetlink asked (ftp_from_nlattr()): we have not seen the stream of an
+ * entry injected or updated from user space (conntrackd after a
+ * failover), so take the next segment of each direction as where it
+ * starts, at the start of a line.
+ */
+static void ftp_pickup(struct nf_conn *ct, struct nf_ftp_ct *fc)
+{
+	struct nf_ftp_buf *b = ftp_buf(fc);
+	unsigned int dir;
+
+	if (!test_and_clear_bit(0, &fc->bufw))
+		return;
+	for (dir = 0; dir < 2; dir++) {
+		fc->st.held[dir] = 0;
+		fc->st.flags &= ~(FTP_F_SEQ(dir) | FTP_F_HELD(dir) |
+				  NF_FTP_F_DISCARD(dir) | NF_FTP_F_RESYNC(dir) |
+				  NF_FTP_F_IGNORE(dir));
+		if (b) {
+			ftp_free_ooo(nf_ct_net(ct), b, dir);
+			ftp_free_rep(nf_ct_net(ct), b, dir);
+		}
+	}
+}
+
+/* Detach the buffer if it keeps nothing; the caller frees it. */
+static struct nf_ftp_buf *ftp_tidy(struct nf_ftp_ct *fc)
+{
+	struct nf_ftp_buf *b = ftp_buf(fc);
+	unsigned int dir;
+
+	bool keep = false;
+
+	if (!b)
+		return NULL;
+	for (dir = 0; dir < 2; dir++) {
+		if (!ftp_buffered(fc, dir))
+			ftp_free_hold(nf_ct_net(b->ct), b, dir);
+		keep |= b->hold[dir] || b->ooo[dir] || b->rep[dir];
+	}
+	return keep ? NULL : ftp_detach_buf(fc);
 }
 
 static int ftp_help(struct sk_buff *skb, unsigned int protoff,
 		    struct nf_conn *ct, enum ip_conntrack_info ctinfo)
 {
-	const struct tcphdr *th;
+	struct ftp_pkt p = {
+		.skb = skb,
+		.ct = ct,
+		.ctinfo = ctinfo,
+		.dir = ftp_dir(ctinfo),
+		.protoff = protoff,
+	};
 	unsigned int verdict = NF_ACCEPT;
-	struct nf_ftp_ct *fc;
-	unsigned int dataoff;
+	const struct tcphdr *th;
+	struct nf_ftp_buf *gone;
 	struct tcphdr _th;
-	u32 seq;
 
 	/* Only data of established connections carries commands. */
 	if (ctinfo != IP_CT_ESTABLISHED && ctinfo != IP_CT_ESTABLISHED_REPLY)
@@ -1417,55 +1521,65 @@ static int ftp_help(struct sk_buff *skb, unsigned int protoff,
 	th = skb_header_pointer(skb, protoff, sizeof(_th), &_th);
 	if (!th)
 		return NF_ACCEPT;
-	dataoff = protoff + th->doff * 4;
-	if (dataoff >= skb->len)
+	p.dataoff = protoff + th->doff * 4;
+	if (p.dataoff >= skb->len)
 		return NF_ACCEPT;
-	seq = ntohl(th->seq);
+	p.seq = ntohl(th->seq);
+	p.fin = th->fin || th->rst;
+	if (ct->status & IPS_NAT_MASK)
+		p.nat = rcu_dereference(nf_ftp_nat_hook);
 
-	fc = ftp_lock(ct);
+	p.fc = ftp_lock(ct);
+	if (READ_ONCE(p.fc->bufw) & FTP_PICKUP)
+		ftp_pickup(ct, p.fc);
 	if (th->ack)
-		ftp_rep_acked(fc, !ftp_dir(ctinfo), ntohl(th->ack_seq));
-	if (!ftp_scan_segment(skb, dataoff, seq, ct, ctinfo, fc)) {
+		ftp_rep_acked(ct, p.fc, !p.dir, ntohl(th->ack_seq));
+	if (!ftp_scan_segment(&p)) {
 		/*
 		 * Parse in place.  Nothing has been looked at yet, so if
 		 * this fails the sender's retransmission gets the same
 		 * treatment later.
 		 */
-		if (unlikely(skb_linearize(skb))) {
-			ftp_unlock(fc);
-			return NF_DROP;
-		}
-		verdict = ftp_process(skb, protoff, dataoff, seq, ct, ctinfo,
-				      fc);
+		if (unlikely(skb_linearize(skb)))
+			verdict = NF_DROP;
+		else
+			verdict = ftp_process(&p);
 	}
-	ftp_unlock(fc);
+	gone = ftp_tidy(p.fc);
+	ftp_unlock(ct);
+	if (gone)
+		ftp_buf_free(gone);
 	return verdict;
 }
 
 /*
- * An entry injected through ctnetlink (conntrackd failover, say): we have
- * not seen its stream, so take the next segment of each direction as
- * where it starts.
+ * An entry injected or updated through ctnetlink: ask the next packet to
+ * pick the stream up (ftp_pickup()).  Only an atomic bit: no lock, so
+ * ctnetlink never waits for a packet and no lock order is imposed on it.
  */
 static int ftp_from_nlattr(struct nlattr *attr, struct nf_conn *ct)
 {
-	struct nf_ftp_ct *fc = ftp_lock(ct);
+	struct nf_ftp_ct *fc = nfct_help_data(ct);
 
-	fc->st.flags &= ~(FTP_F_SEQ(0) | FTP_F_SEQ(1) |
-			  FTP_F_REPLAY(0) | FTP_F_REPLAY(1));
-	ftp_unstash(fc, NF_FTP_CLIENT);
-	ftp_unstash(fc, NF_FTP_SERVER);
-	ftp_forget_rep(fc, NF_FTP_CLIENT);
-	ftp_forget_rep(fc, NF_FTP_SERVER);
-	ftp_unlock(fc);
+	set_bit(0, &fc->bufw);
 	return 0;
 }
 
+/*
+ * nf_ct_delete(): the connection goes, while other CPUs may still be in
+ * ftp_help() for it (under the same lock, which lives as long as the
+ * conntrack does).
+ */
 static void ftp_destroy(struct nf_conn *ct)
 {
-	struct nf_ftp_ct *fc = nfct_help_data(ct);
+	struct nf_ftp_ct *fc = ftp_lock(ct);
+	struct nf_ftp_buf *b;
 
-	ftp_free_bufs(ftp_held(fc));
+	ftp_forget_held(fc);
+	b = ftp_detach_buf(fc);
+	ftp_unlock(ct);
+	if (b)
+		ftp_buf_free(b);
 }
 
 static bool ftp_is_ours(const struct nf_conntrack_helper *helper)
@@ -1473,30 +1587,77 @@ static bool ftp_is_ours(const struct nf_conntrack_helper *helper)
 	return helper >= ftp_helpers && helper < ftp_helpers + ftp_nr_helpers;
 }
 
-/* Module exit: free the hold buffers of every connection we help. */
-static int ftp_free_held(struct nf_conn *ct, void *data)
+/*
+ * A buffer whose connection will not call ->destroy for it: the
+ * connection is gone (dying) or its helper was detached (ctnetlink sets
+ * it to none without ->destroy; helper unregistration too).
+ */
+static bool ftp_buf_orphan(const struct nf_ftp_buf *b)
 {
-	struct nf_conn_help *help = nfct_help(ct);
-	struct nf_ftp_ct *fc;
+	const struct nf_conn_help *help = nfct_help(b->ct);
 
-	if (!help || !ftp_is_ours(rcu_access_pointer(help->helper)))
-		return 0;
-	fc = ftp_lock(ct);
-	ftp_drop_held(fc);
-	nf_ftp_resync(&fc->st, NF_FTP_CLIENT);
-	nf_ftp_resync(&fc->st, NF_FTP_SERVER);
-	fc->st.flags &= ~(FTP_F_STRIP(0) | FTP_F_STRIP(1));
-	ftp_unlock(fc);
-	return 0;
+	return nf_ct_is_dying(b->ct) || !help ||
+	       !ftp_is_ours(rcu_access_pointer(help->helper));
+}
+
+/*
+ * Free the namespace's orphaned buffers, or all of them (@all: the
+ * namespace or the module goes).  Returns true if buffers are left.
+ */
+static bool ftp_reap(struct nf_ftp_net *fn, bool all)
+{
+	struct nf_ftp_buf *b, *tmp;
+	LIST_HEAD(dead);
+	bool left;
+
+	spin_lock_bh(&fn->bufs_lock);
+	list_for_each_entry_safe(b, tmp, &fn->bufs, node) {
+		if (all || ftp_buf_orphan(b)) {
+			/* Off the list: nobody else frees it now. */
+			list_del_init(&b->node);
+			list_add(&b->reap, &dead);
+		}
+	}
+	left = !list_empty(&fn->bufs);
+	spin_unlock_bh(&fn->bufs_lock);
+
+	list_for_each_entry_safe(b, tmp, &dead, reap) {
+		struct nf_conn *ct = b->ct;
+		struct nf_ftp_ct *fc = ftp_lock(ct);
+
+		if (ftp_buf(fc) == b) {
+			ftp_forget_held(fc);
+			ftp_set_buf(fc, NULL);
+		}
+		ftp_unlock(ct);
+		nf_ftp_stat_inc(nf_ct_net(ct), NF_FTP_STAT_RECLAIMED);
+		ftp_buf_free(b);
+	}
+	return left;
+}
+
+static void ftp_gc(struct work_struct *work)
+{
+	struct nf_ftp_net *fn = container_of(to_delayed_work(work),
+					     struct nf_ftp_net, gc);
+
+	if (ftp_reap(fn, false))
+		schedule_delayed_work(&fn->gc, HZ);
 }
 
 static int __net_init nf_ftp_net_init(struct net *net)
 {
-	struct nf_ftp_net *fn = net_generic(net, nf_ftp_net_id);
+	struct nf_ftp_net *fn = ftp_net(net);
 
 	fn->stats = alloc_percpu(struct nf_ftp_stats);
 	if (!fn->stats)
 		return -ENOMEM;
+	spin_lock_init(&fn->bufs_lock);
+	INIT_LIST_HEAD(&fn->bufs);
+	atomic_long_set(&fn->mem, 0);
+	fn->exiting = false;
+	INIT_DELAYED_WORK(&fn->gc, ftp_gc);
+	ratelimit_state_init(&fn->log_rs, 5 * HZ, 10);
 	if (!proc_create_net_single("nf_conntrack_ftp", 0444, net->proc_net,
 				    ftp_stats_show, NULL)) {
 		free_percpu(fn->stats);
@@ -1507,8 +1668,14 @@ static int __net_init nf_ftp_net_init(struct net *net)
 
 static void __net_exit nf_ftp_net_exit(struct net *net)
 {
-	struct nf_ftp_net *fn = net_generic(net, nf_ftp_net_id);
+	struct nf_ftp_net *fn = ftp_net(net);
 
+	spin_lock_bh(&fn->bufs_lock);
+	fn->exiting = true;
+	spin_unlock_bh(&fn->bufs_lock);
+	cancel_delayed_work_sync(&fn->gc);
+	ftp_reap(fn, true);
+	WARN_ON_ONCE(atomic_long_read(&fn->mem));
 	remove_proc_entry("nf_conntrack_ftp", net->proc_net);
 	free_percpu(fn->stats);
 }
@@ -1551,6 +1718,8 @@ static int __init nf_conntrack_ftp_init(void)
 	ret = ftp_check_ports();
 	if (ret)
 		return ret;
+	for (i = 0; i < ARRAY_SIZE(ftp_conn_locks); i++)
+		spin_lock_init(&ftp_conn_locks[i]);
 
 	ret = register_pernet_subsys(&nf_ftp_net_ops);
 	if (ret) {
@@ -1586,8 +1755,11 @@ static int __init nf_conntrack_ftp_init(void)
 
 static void __exit nf_conntrack_ftp_fini(void)
 {
-	WRITE_ONCE(ftp_exiting, true);
-	nf_ct_iterate_destroy(ftp_free_held, NULL);
+	/*
+	 * No ftp_help() or ->destroy runs after this; the conntracks we
+	 * helped keep their helper data, with no helper.  Then each
+	 * namespace's exit frees what is left of our buffers.
+	 */
 	nf_conntrack_helpers_unregister(ftp_helpers, ftp_nr_helpers);
 	unregister_pernet_subsys(&nf_ftp_net_ops);
 }

@@ -25,6 +25,21 @@
  * @NF_FTP_STAT_TLS_SESSIONS: AUTH TLS/SSL accepted by the server (234)
  * @NF_FTP_STAT_TLS_SKIPPED: encrypted segments not parsed
  * @NF_FTP_STAT_GAPS: sequence gaps that forced a resynchronisation
+ * @NF_FTP_STAT_HELD_BACK: under NAT, segments that ended early (or went
+ *	on empty) because they carried the start of an unfinished line
+ *	that may need rewriting; its sender sends those bytes again
+ * @NF_FTP_STAT_JOINED: such lines that went out whole, rewritten, in the
+ *	segment that completed them
+ * @NF_FTP_STAT_REPLAYED: retransmissions that got a rewritten line again
+ * @NF_FTP_STAT_UNREWRITTEN: under NAT, lines that went on unrewritten
+ *	although they might have needed it (NAT module gone, no memory, a
+ *	packet that could not be changed, a sender stuck, ...)
+ * @NF_FTP_STAT_DEFERRED: rewritten lines left to the sender's next copy
+ *	because the packet would have exceeded the path MTU
+ * @NF_FTP_STAT_ALLOC_FAILED: per-connection memory refused (allocator,
+ *	max_memory_kb or fault_alloc)
+ * @NF_FTP_STAT_RECLAIMED: buffers freed because their connection lost
+ *	the helper without ->destroy (ctnetlink detach) or went away
  * @NF_FTP_STAT_REFUSED: first of __NF_FTP_R_MAX counters, one per
  *	&enum nf_ftp_reason, for lines that named a data address but
  *	opened no expectation (index 0, NF_FTP_R_OK, is unused)
@@ -38,6 +53,13 @@ enum nf_ftp_stat {
 	NF_FTP_STAT_TLS_SESSIONS,
 	NF_FTP_STAT_TLS_SKIPPED,
 	NF_FTP_STAT_GAPS,
+	NF_FTP_STAT_HELD_BACK,
+	NF_FTP_STAT_JOINED,
+	NF_FTP_STAT_REPLAYED,
+	NF_FTP_STAT_UNREWRITTEN,
+	NF_FTP_STAT_DEFERRED,
+	NF_FTP_STAT_ALLOC_FAILED,
+	NF_FTP_STAT_RECLAIMED,
 	NF_FTP_STAT_REFUSED,
 	__NF_FTP_STAT_MAX = NF_FTP_STAT_REFUSED + __NF_FTP_R_MAX,
 };
@@ -52,58 +74,33 @@ enum nf_ftp_stat {
 void nf_ftp_stat_inc(struct net *net, enum nf_ftp_stat stat);
 
 /**
- * struct nf_ftp_nat_req - what the NAT helper must write into the packet
- * @match: the parsed line (kind, announced address and port), or NULL for
- *	a plain splice: replace the range with @prefix, set up nothing
- * @line: the text of that line (valid during the call, read it before
- *	changing the packet); EPRT keeps its delimiter, line[match->off]
- * @matchoff: offset of the bytes to replace, from the start of the TCP
- *	payload of the current skb
- * @matchlen: how many bytes to replace (0 inserts)
- * @prefix: text to write before the rewritten address (a line split
- *	across segments: the part of it that was held back), or NULL
- * @prefixlen: its length
- * @suffix: text to write after the rewritten address, or NULL
- * @suffixlen: its length
- * @delta: set by the NAT helper: how much the payload grew (or shrank)
+ * struct nf_ftp_nat_ops - what nf_nat_ftp.ko does for the conntrack helper
+ * @expect: for a line announcing @m (@delim: its EPRT/229 delimiter),
+ *	make @exp (initialised by the caller) follow the master's NAT, pick
+ *	its port on the NAT address, register it, and write the address
+ *	text that replaces what @m matched into @buf (@size bytes, no NUL
+ *	needed).  Returns the text's length, or a negative errno with
+ *	nothing registered.
+ * @mangle: replace @len bytes of the TCP payload at @off with @text
+ *	(@tlen bytes), fixing lengths and checksums.  Records no sequence
+ *	adjustment: the caller does, through nf_ct_seqadj_set(), for what
+ *	changes the stream.  Returns false if the packet cannot be changed.
  *
- * The range is replaced with @prefix, the new address text, then @suffix,
- * in a single change of the packet (sequence adjustment records one per
- * packet).
+ * The conntrack helper composes the line and decides where it goes; the
+ * NAT module owns everything that needs nf_nat.  Set while nf_nat_ftp is
+ * loaded, read under RCU.
  */
-struct nf_ftp_nat_req {
-	const struct nf_ftp_match *match;
-	const char *line;
-	unsigned int matchoff;
-	unsigned int matchlen;
-	const char *prefix;
-	unsigned int prefixlen;
-	const char *suffix;
-	unsigned int suffixlen;
-	int delta;
+struct nf_ftp_nat_ops {
+	int (*expect)(struct nf_conn *ct, enum ip_conntrack_info ctinfo,
+		      struct nf_conntrack_expect *exp,
+		      const struct nf_ftp_match *m, char delim,
+		      char *buf, unsigned int size);
+	bool (*mangle)(struct sk_buff *skb, struct nf_conn *ct,
+		       enum ip_conntrack_info ctinfo, unsigned int protoff,
+		       unsigned int off, unsigned int len,
+		       const char *text, unsigned int tlen);
 };
 
-/**
- * typedef nf_ftp_nat_fn - NAT hook called for a NATed control connection
- * @skb: the packet, linear
- * @ct: the control connection
- * @ctinfo: its conntrack info for this packet
- * @protoff: offset of the TCP header
- * @req: the text to rewrite; the hook fills in @req->delta
- * @exp: initialised expectation (NULL with a plain splice); the hook
- *	picks the port, registers it with nf_ct_expect_related() and makes
- *	the data connection follow the master's NAT
- *
- * Return: NF_ACCEPT on success, NF_DROP if no port was free or the packet
- * could not be changed (nothing was registered then).
- */
-typedef unsigned int nf_ftp_nat_fn(struct sk_buff *skb, struct nf_conn *ct,
-				   enum ip_conntrack_info ctinfo,
-				   unsigned int protoff,
-				   struct nf_ftp_nat_req *req,
-				   struct nf_conntrack_expect *exp);
-
-/* Set by nf_nat_ftp.ko while it is loaded; read under RCU. */
-extern nf_ftp_nat_fn __rcu *nf_ftp_nat_hook;
+extern const struct nf_ftp_nat_ops __rcu *nf_ftp_nat_hook;
 
 #endif /* _NF_FTP_H */

@@ -14,7 +14,7 @@
 
 #define nf_ftp_popcount64(x)	hweight64(x)
 #define nf_ftp_ctz64(x)		__ffs64(x)
-#define nf_ftp_clz64(x)		(63 - __fls(x))
+#define nf_ftp_clz64(x)		(64 - fls64(x))
 #else
 #include <stdbool.h>
 #include <stddef.h>
