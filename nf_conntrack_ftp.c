@@ -172,8 +172,12 @@ struct nf_ftp_ct {
  * 227 or 229 anyway and are passed on as they come.
  */
 #define FTP_HOLD_MAX		256
-/* Retransmissions of a held line's start, with nothing new, we sit out. */
-#define FTP_HOLD_PROBES		3
+/*
+ * Copies of a held line's start, with nothing new, we sit out: with the
+ * sender's retransmission timer backing off from 200 ms, the fifth comes
+ * some six seconds after the first.
+ */
+#define FTP_HOLD_PROBES		5
 /* Longest address text the NAT module writes (see nf_nat_ftp.c). */
 #define FTP_ADDR_MAX		64
 
@@ -888,6 +892,8 @@ static int ftp_rewrite(struct ftp_pkt *p, struct nf_conntrack_expect *exp,
 	/* Where the next line starts now. */
 	sp->end = from + newlen;
 	nf_ftp_stat_inc(net, NF_FTP_STAT_NAT_REWRITES);
+	if (sp->start < 0)
+		nf_ftp_stat_inc(net, NF_FTP_STAT_JOINED);
 	return 1;
 
 out_defer:
@@ -928,15 +934,20 @@ static int ftp_expect(struct ftp_pkt *p, struct nf_ftp_match *m,
 	ftp_init_exp(p, exp, m);
 	if (p->nat && sp) {
 		/*
-		 * Not if the line's start went out as it was, nor as a second
-		 * length change in one packet.
+		 * Not if the line's start went out as it was (counted when
+		 * it was let go), nor as a second length change in one
+		 * packet.
 		 */
-		if ((line->start >= 0 || held) && !p->mangled)
-			ret = ftp_rewrite(p, exp, m, line, sp);
-		if (ret == 0) {
+		if (line->start < 0 && !held) {
 			ftp_refuse(p, m, NF_FTP_R_EXPECT);
-			nf_ftp_stat_inc(nf_ct_net(p->ct),
-					NF_FTP_STAT_UNREWRITTEN);
+		} else {
+			if (!p->mangled)
+				ret = ftp_rewrite(p, exp, m, line, sp);
+			if (ret == 0) {
+				ftp_refuse(p, m, NF_FTP_R_EXPECT);
+				nf_ftp_stat_inc(nf_ct_net(p->ct),
+						NF_FTP_STAT_UNREWRITTEN);
+			}
 		}
 	} else if (nf_ct_expect_related(exp, 0) != 0) {
 		ftp_refuse(p, m, NF_FTP_R_EXPECT);

@@ -174,7 +174,7 @@ setup_fw()
 	fw_policy && seg_no_autocork $CLI_NS && seg_no_autocork $SRV_NS
 }
 
-ktap_plan 58
+ktap_plan 59
 dmesg_mark
 
 # =========================================================================
@@ -503,6 +503,24 @@ fi
 V4LOG=$FTP_STATE_DIR/vsftpd-$FTP_PORT-v4.log
 V6LOG=$FTP_STATE_DIR/vsftpd-$FTP_PORT-v6.log
 
+# wide_cwnd NS [N]: the initial congestion window of NS's default routes
+# (10 by default in Linux).  A line cut into one-byte segments is more
+# segments than a sender may have unacknowledged, and under NAT none of
+# them is acknowledged before the whole line is there: the sender needs a
+# window as large as the line to send it all (with the default one the
+# line goes on unrewritten, see "one byte per segment, default window").
+wide_cwnd()
+{
+	local gw4=$FW_CLI_IP4 gw6=$FW_CLI_IP6
+
+	if [ "$1" = "$SRV_NS" ]; then
+		gw4=$FW_SRV_IP4
+		gw6=$FW_SRV_IP6
+	fi
+	ip -n "$1" route change default via $gw4 initcwnd "${2:-10}" &&
+	ip -n "$1" -6 route change default via $gw6 initcwnd "${2:-10}"
+}
+
 # nat_case NAME LOG PATTERN ARGS...: seg_run, then the server's log must
 # show the rewritten command (PATTERN, a fixed string) and nat_rewrites
 # must have moved.
@@ -525,20 +543,16 @@ next_port
 nat_case "SNAT: PORT in one segment (baseline)" "$V4LOG" \
 	"PORT 198,51,100,1,$((__port >> 8)),$((__port & 255))" \
 	--server $SRV_IP4 --mode port --data-port $__port
-# The split cases under NAT: the helper cuts the start of the line out of
-# the segments that carry it and writes the whole line back, rewritten,
-# into the last one.  The server never receives the bytes cut out; the
-# helper's sequence record turns the server's acknowledgement of the
-# line's start into one of the held bytes.  Each later piece goes on as
-# a copy of the newline before the line, which the server accepts (and
-# acknowledges at once): an emptied piece would lie before the server's
-# window, be answered only by a rate-limited duplicate ACK, and its own
-# ACK would be ignored.  The server's TCPACKSkippedSeq (such duplicate
-# ACKs not sent) shows that: the first piece is emptied (the helper cannot
-# move it yet), the two after it must not be.  Copies of held bytes that
-# do come (a retransmission, a duplicate) must be cut or withheld, or they
-# land where the rewritten line goes ("500 Unknown command", or a stalled
-# connection).
+# The split cases under NAT: the helper does not let the start of the line
+# through (the segment ends before it, or goes on without payload) and
+# keeps a copy; the segment that completes the line goes out carrying the
+# whole line, rewritten, from the line's first sequence number.  Nothing is
+# acknowledged on the sender's behalf.  Emptied segments lie inside the
+# server's window, so it takes their acknowledgements and never answers
+# them with a (rate-limited) duplicate ACK: its TCPACKSkippedSeq must not
+# move.  Copies of held bytes (a retransmission, a duplicate) go on
+# without payload until the line is complete, or they would land where the
+# rewritten line goes ("500 Unknown command", or a stalled connection).
 next_port
 skipped=$(tcp_stat $SRV_NS TcpExtTCPACKSkippedSeq)
 nat_case "SNAT: PORT split inside the numbers" "$V4LOG" \
@@ -547,9 +561,35 @@ nat_case "SNAT: PORT split inside the numbers" "$V4LOG" \
 check_eq "SNAT: split PORT, every held piece accepted by the server (TCPACKSkippedSeq)" \
 	"$(($(tcp_stat $SRV_NS TcpExtTCPACKSkippedSeq) - skipped))" 0
 next_port
+wide_cwnd $CLI_NS 64
 nat_case "SNAT: PORT one byte per segment" "$V4LOG" \
 	"PORT 198,51,100,1,$((__port >> 8)),$((__port & 255))" \
 	--server $SRV_IP4 --mode port --split all --data-port $__port
+wide_cwnd $CLI_NS
+# With the default window the client runs out of room before the line is
+# complete and only retransmits its start: after five such copies the
+# helper lets the line go on as it is.  The server must get it whole and
+# unrewritten (it refuses it: another address than the client's), nothing
+# lost, and the control connection goes on (the client gets the refusal).
+next_port
+stat_snap
+seg_client --timeout 20 --server $SRV_IP4 --mode port --split all \
+	--data-port $__port --announce-only > /dev/null 2>&1
+want="PORT 192,0,2,2,$((__port >> 8)),$((__port & 255))"
+if ! grep -qF -- "\"$want\"" "$V4LOG"; then
+	not_ok "SNAT: PORT one byte per segment, default window: whole line, unrewritten" \
+		"the server did not get '$want'"
+	diag_file "$V4LOG" 6
+elif [ "$(stat_delta nat_lines_passed_unrewritten)" -lt 1 ]; then
+	not_ok "SNAT: PORT one byte per segment, default window: whole line, unrewritten" \
+		"nat_lines_passed_unrewritten did not move"
+elif ! grep -q "PORT: unexpected reply '5" "$SEG_CLIENT_LOG"; then
+	not_ok "SNAT: PORT one byte per segment, default window: whole line, unrewritten" \
+		"the client got no reply to PORT"
+	diag_file "$SEG_CLIENT_LOG" 6
+else
+	ok "SNAT: PORT one byte per segment, default window: whole line, unrewritten"
+fi
 next_port
 nat_case "SNAT: EPRT |1| split inside the verb and the address" "$V4LOG" \
 	"EPRT |1|198.51.100.1|$__port|" \
@@ -563,9 +603,11 @@ nat_case "NAT66: EPRT |2| split inside the address" "$V6LOG" \
 	"EPRT |2|$FW_SRV_IP6|$__port|" \
 	--server $SRV_IP6 --mode eprt --split 9,15,24 --data-port $__port
 next_port
+wide_cwnd $CLI_NS 64
 nat_case "NAT66: EPRT |2| one byte per segment" "$V6LOG" \
 	"EPRT |2|$FW_SRV_IP6|$__port|" \
 	--server $SRV_IP6 --mode eprt --split all --data-port $__port
+wide_cwnd $CLI_NS
 
 # The rewritten segment lost after fw: the client's retransmission must be
 # rewritten again.
@@ -633,8 +675,10 @@ next_port
 dnat_case "DNAT: 227 split inside the numbers" "$(dnat_227)" \
 	--split 29,36,41 --data-port $__port -- --server $FW_CLI_IP4 --mode pasv
 next_port
+wide_cwnd $SRV_NS 64
 dnat_case "DNAT: 227 one byte per segment" "$(dnat_227)" \
 	--split all --data-port $__port -- --server $FW_CLI_IP4 --mode pasv
+wide_cwnd $SRV_NS
 next_port
 dnat_case "DNAT: 229 split inside the port" "(|||$__port|)" \
 	--split 40,42 --data-port $__port -- --server $FW_CLI_IP4 --mode epsv
