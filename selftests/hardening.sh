@@ -137,7 +137,7 @@ tls_record()
 	printf '%s0303%04x%s' "$1" $((${#body} / 2)) "$body"
 }
 
-ktap_plan 25
+ktap_plan 27
 dmesg_mark
 
 # =========================================================================
@@ -245,6 +245,55 @@ else
 	fi
 	n=$(exp_count --dport 20007)
 	check_eq "plain text again (as after CCC): PORT opens an expectation" "$n" 1
+fi
+
+# =========================================================================
+# Memory: bounded per connection, capped per namespace
+# =========================================================================
+# A PORT line in two pieces two seconds apart: while its start is held,
+# the namespace's buffer_bytes is what one connection with one held line
+# takes (bookkeeping + one hold buffer), within the documented worst case
+# of 4224 bytes per connection; once the line is complete, nothing.
+mem_peak()
+{
+	local n peak=0
+
+	for n in 1 2 3 4 5 6; do
+		sleep 0.3
+		n=$(stat_get buffer_bytes)
+		[ "${n:-0}" -gt $peak ] && peak=$n
+	done
+	echo $peak
+}
+in_ns $FW_NS conntrack -F expect > /dev/null 2>&1
+fake_start $SRV_NS $SRV_IP4 --timeout 30 > /dev/null 2>&1
+stat_snap
+seg_client --server $SRV_IP4 --timeout 10 --mode port --data-port 20010 \
+	--announce-only --split 16 --gap-ms 2500 > /dev/null 2>&1 &
+peak=$(mem_peak)
+wait
+fake_stop
+after=$(stat_get buffer_bytes)
+if [ "$peak" -le 0 ] || [ "$peak" -gt 4224 ] || [ "$after" -ne 0 ]; then
+	not_ok "memory: one held line takes 1..4224 bytes, freed after" \
+		"buffer_bytes peak $peak, after $after"
+else
+	ok "memory: one held line takes 1..4224 bytes, freed after ($peak)"
+fi
+# max_memory_kb=0: nothing can be held; the split line is missed (counted
+# in alloc_failed), nothing is allocated, nothing opened by mistake.
+echo 0 > $PARAMS/max_memory_kb
+hard_run -- --mode port --data-port 20011 --announce-only --split 7
+echo 4096 > $PARAMS/max_memory_kb
+d=$(stat_delta alloc_failed)
+n=$(exp_count --dport 20011)
+if [ -n "$HARD_ERR" ]; then
+	not_ok "max_memory_kb=0: a split PORT is refused memory, counted" "$HARD_ERR"
+elif [ "$d" -lt 1 ] || [ "$n" -ne 0 ] || [ "$(stat_get buffer_bytes)" -ne 0 ]; then
+	not_ok "max_memory_kb=0: a split PORT is refused memory, counted" \
+		"alloc_failed +$d, expectations $n, buffer_bytes $(stat_get buffer_bytes)"
+else
+	ok "max_memory_kb=0: a split PORT is refused memory, counted"
 fi
 
 # =========================================================================
