@@ -12,6 +12,8 @@
 #   FUZZ_SECONDS=N               fuzz run length (default 30)
 #   SKIP_DEPS=1                  do not check/install packages
 #   VM=0                         skip the VM selftests
+#   VM_JOBS=N                    VMs at a time (default 2)
+#   VM_TIMEOUT=S                 run-vm.sh -t for each VM test (default: run-vm's)
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
