@@ -12,6 +12,8 @@
 #   FUZZ_SECONDS=N               fuzz run length (default 30)
 #   SKIP_DEPS=1                  do not check/install packages
 #   VM=0                         skip the VM selftests
+#   VM_JOBS=N                    VMs at a time (default 2)
+#   VM_TIMEOUT=S                 run-vm.sh -t for each VM test (default: run-vm's)
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
@@ -142,9 +144,12 @@ else
 	tail -5 "$log"
 fi
 
-# 6. VM selftests, every kernel.  The kernels run side by side (each VM
-# is mostly one busy vCPU under emulation), each kernel's tests one after
-# the other; results are counted afterwards, in a fixed order.
+# 6. VM selftests: every (kernel, test) pair, in a pool of VM_JOBS VMs
+# (default 2: under TCG a VM keeps about one host core busy).  Whenever a
+# VM ends the next pair starts, the longest first, so that no long test
+# is left running alone at the end.  The lengths are the last run's
+# (build/vm/durations), else the rough TCG figures of vm_secs below.
+# Results are counted afterwards, in a fixed order (kernel, test).
 tests=${TESTS:-$(cd selftests && ls -1 *.sh | grep -v -x -e lib.sh -e lib_seg.sh)}
 make --no-print-directory -C selftests/tools > "$logdir/tools.log" 2>&1 ||
 	result fail "selftests/tools build" "see $logdir/tools.log"
@@ -154,29 +159,70 @@ if make --no-print-directory deb > "$logdir/deb.log" 2>&1; then
 else
 	result fail "make deb" "see $logdir/deb.log"
 fi
-run_kernel()	# run_kernel KVER: every VM test on one kernel
-{
-	local k=$1 t rc
+vm_jobs=${VM_JOBS:-2}
+durations=$top/build/vm/durations	# lines "KVER TEST SECONDS"
 
-	for t in $tests; do
-		selftests/vm/run-vm.sh -k "$k" -- "$top/selftests/$t" \
-			> "$logdir/vm-$k-${t%.sh}.log" 2>&1
-		rc=$?
-		echo $rc > "$logdir/vm-$k-${t%.sh}.rc"
-		echo "# $k ${t%.sh}: exit $rc ($(date -u +%T))"
-	done
+vm_secs()	# vm_secs KVER TEST: expected seconds, for the order only
+{
+	local s
+
+	s=$(awk -v k="$1" -v t="$2" '$1 == k && $2 == t { s = $3 } END { print s }' \
+		"$durations" 2>/dev/null)
+	if [ -z "$s" ]; then
+		case $2 in
+		dkms.sh)	s=420 ;;
+		conntrack.sh|segment.sh|differential.sh)	s=300 ;;
+		*)		s=180 ;;
+		esac
+	fi
+	echo "$s"
 }
-pids=
+
+run_vm_test()	# run_vm_test KVER TEST
+{
+	local k=$1 t=$2 rc start
+
+	start=$(date +%s)
+	selftests/vm/run-vm.sh -k "$k" ${VM_TIMEOUT:+-t "$VM_TIMEOUT"} \
+		-- "$top/selftests/$t" > "$logdir/vm-$k-${t%.sh}.log" 2>&1
+	rc=$?
+	echo $rc > "$logdir/vm-$k-${t%.sh}.rc"
+	echo "$k $t $(($(date +%s) - start))" > "$logdir/vm-$k-${t%.sh}.secs"
+	echo "# $k ${t%.sh}: exit $rc ($(date -u +%T), $(($(date +%s) - start)) s)"
+}
+
 [ "${VM:-1}" = 0 ] && kvers_vm= || kvers_vm=$kvers
+queue=()
 for k in $kvers_vm; do
 	if [ ! -e "/boot/vmlinuz-$k" ]; then
 		result skip "vm $k" "no /boot/vmlinuz-$k"
 		continue
 	fi
-	run_kernel "$k" &
-	pids="$pids $!"
+	for t in $tests; do
+		queue+=("$(vm_secs "$k" "$t") $k $t")
+	done
 done
-[ -n "$pids" ] && wait $pids
+if [ ${#queue[@]} -gt 0 ]; then
+	mapfile -t queue < <(printf '%s\n' "${queue[@]}" | sort -s -k1,1nr)
+	vm_start=$(date +%s)
+	running=0
+	for job in "${queue[@]}"; do
+		read -r _ k t <<< "$job"
+		if [ $running -ge "$vm_jobs" ]; then
+			wait -n
+			running=$((running - 1))
+		fi
+		run_vm_test "$k" "$t" &
+		running=$((running + 1))
+	done
+	wait
+	echo "# VM stage: ${#queue[@]} VM tests, $vm_jobs at a time, $(($(date +%s) - vm_start)) s"
+	# Remember this run's lengths for the next one's order.
+	mkdir -p "$(dirname "$durations")"
+	cat "$durations" "$logdir"/vm-*.secs 2>/dev/null |
+		awk '{ s[$1 " " $2] = $3 } END { for (p in s) print p, s[p] }' |
+		sort > "$durations.$$" && mv -f "$durations.$$" "$durations"
+fi
 for k in $kvers_vm; do
 	[ -e "/boot/vmlinuz-$k" ] || continue
 	for t in $tests; do

@@ -6,11 +6,13 @@
 # packages are already present.  Needs root (apt-get).
 set -e
 
-# Debian 12 kernels we test against: the default (6.1) and the backported
-# 6.12 series that bookworm ships as linux-image-6.12-amd64.
+# Debian 12 kernels we test against: the default (6.1), its PREEMPT_RT
+# flavour (6.1 -rt, linux-image-rt-amd64), and the backported 6.12 series
+# that bookworm ships as linux-image-6.12-amd64.
 PKGS="
 	build-essential make gcc bc kmod cpio xz-utils zstd
 	linux-image-amd64 linux-headers-amd64
+	linux-image-rt-amd64 linux-headers-rt-amd64
 	linux-image-6.12-amd64 linux-headers-6.12-amd64
 	qemu-system-x86 busybox-static
 	iproute2 iputils-ping vsftpd curl iptables nftables conntrack python3

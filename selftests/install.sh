@@ -91,7 +91,9 @@ work=$(mktemp -d /tmp/install-test.XXXXXX)
 tar -C "$REPO_DIR" --exclude=./build --exclude=./.git --exclude=./selftests \
 	-cf - . | tar -C "$work" -xf -
 BUILT=$work/build/$KVER
-check_cmd "make install KVER=$KVER" make -C "$work" install KVER="$KVER"
+# As many compile jobs as vCPUs, as DKMS does (the compile is slow
+# under TCG).
+check_cmd "make install KVER=$KVER" make -j"$(nproc)" -C "$work" install KVER="$KVER"
 
 # 3, 4. modinfo finds the installed ones, which are the files just built.
 for m in $MODS; do
