@@ -148,7 +148,7 @@ struct nf_ftp_buf {
 
 /*
  * Per-connection state in nf_conn_help->data (32 bytes), under the
- * connection's lock (ftp_lock()).
+ * connection's lock (ftp_lock_of()).
  * @bufw: struct nf_ftp_buf pointer; bit 0 (FTP_PICKUP) is set by
  *	ctnetlink (ftp_from_nlattr()), which may not take the lock: all
  *	writes are atomic
@@ -181,7 +181,7 @@ struct nf_ftp_ct {
 /* Longest address text the NAT module writes (see nf_nat_ftp.c). */
 #define FTP_ADDR_MAX		64
 
-/* Connection locks, hashed by conntrack (see ftp_lock()). */
+/* Connection locks, hashed by conntrack (see ftp_lock_of()). */
 #define FTP_LOCK_BITS		8
 static spinlock_t ftp_conn_locks[1 << FTP_LOCK_BITS];
 
@@ -326,19 +326,6 @@ static int ftp_stats_show(struct seq_file *seq, void *v)
 static spinlock_t *ftp_lock_of(const struct nf_conn *ct)
 {
 	return &ftp_conn_locks[hash_ptr(ct, FTP_LOCK_BITS)];
-}
-
-static struct nf_ftp_ct *ftp_lock(struct nf_conn *ct)
-	__acquires(ftp_lock_of(ct))
-{
-	spin_lock_bh(ftp_lock_of(ct));
-	return nfct_help_data(ct);
-}
-
-static void ftp_unlock(struct nf_conn *ct)
-	__releases(ftp_lock_of(ct))
-{
-	spin_unlock_bh(ftp_lock_of(ct));
 }
 
 static struct nf_ftp_buf *ftp_buf(const struct nf_ftp_ct *fc)
@@ -1540,7 +1527,8 @@ static int ftp_help(struct sk_buff *skb, unsigned int protoff,
 	if (ct->status & IPS_NAT_MASK)
 		p.nat = rcu_dereference(nf_ftp_nat_hook);
 
-	p.fc = ftp_lock(ct);
+	spin_lock_bh(ftp_lock_of(ct));
+	p.fc = nfct_help_data(ct);
 	if (READ_ONCE(p.fc->bufw) & FTP_PICKUP)
 		ftp_pickup(ct, p.fc);
 	if (th->ack)
@@ -1557,7 +1545,7 @@ static int ftp_help(struct sk_buff *skb, unsigned int protoff,
 			verdict = ftp_process(&p);
 	}
 	gone = ftp_tidy(p.fc);
-	ftp_unlock(ct);
+	spin_unlock_bh(ftp_lock_of(ct));
 	if (gone)
 		ftp_buf_free(gone);
 	return verdict;
@@ -1583,12 +1571,13 @@ static int ftp_from_nlattr(struct nlattr *attr, struct nf_conn *ct)
  */
 static void ftp_destroy(struct nf_conn *ct)
 {
-	struct nf_ftp_ct *fc = ftp_lock(ct);
+	struct nf_ftp_ct *fc = nfct_help_data(ct);
 	struct nf_ftp_buf *b;
 
+	spin_lock_bh(ftp_lock_of(ct));
 	ftp_forget_held(fc);
 	b = ftp_detach_buf(fc);
-	ftp_unlock(ct);
+	spin_unlock_bh(ftp_lock_of(ct));
 	if (b)
 		ftp_buf_free(b);
 }
@@ -1634,13 +1623,14 @@ static bool ftp_reap(struct nf_ftp_net *fn, bool all)
 
 	list_for_each_entry_safe(b, tmp, &dead, reap) {
 		struct nf_conn *ct = b->ct;
-		struct nf_ftp_ct *fc = ftp_lock(ct);
+		struct nf_ftp_ct *fc = nfct_help_data(ct);
 
+		spin_lock_bh(ftp_lock_of(ct));
 		if (ftp_buf(fc) == b) {
 			ftp_forget_held(fc);
 			ftp_set_buf(fc, NULL);
 		}
-		ftp_unlock(ct);
+		spin_unlock_bh(ftp_lock_of(ct));
 		nf_ftp_stat_inc(nf_ct_net(ct), NF_FTP_STAT_RECLAIMED);
 		ftp_buf_free(b);
 	}
