@@ -7,7 +7,8 @@
 #
 # The kernel is built once and cached outside the clone, in
 # $DEBUG_CACHE/<key> (default /var/cache/nf-ftp-debug), the key derived
-# from the source package's version and selftests/debug/config; a second
+# from the source package's version and selftests/debug/config (+ its
+# config.trim, which only makes the kernel smaller); a second
 # run with the same key reuses it.  The extracted source is shared by all
 # keys of one package version (src-<version>).
 #
@@ -34,6 +35,7 @@ CACHE=${DEBUG_CACHE:-/var/cache/nf-ftp-debug}
 PKG=linux-source-6.12
 TARBALL=/usr/src/$PKG.tar.xz
 FRAG=$top/selftests/debug/config
+TRIM=$top/selftests/debug/config.trim
 # How the .config is made; part of the cache key.
 BASE_CONFIGS="arch/x86/configs/x86_64_defconfig kernel/configs/kvm_guest.config"
 TESTS=${DEBUG_TESTS:-"conntrack.sh nat.sh segment.sh hardening.sh smoke.sh debug/stress.sh"}
@@ -117,7 +119,7 @@ if [ -z "$pkgver" ] || [ ! -r "$TARBALL" ]; then
 fi
 
 # --- 2. The debug kernel, cached -------------------------------------------
-key=$( { echo "$pkgver"; echo "$BASE_CONFIGS"; cat "$FRAG"; } | sha256sum | cut -c1-16)
+key=$( { echo "$pkgver"; echo "$BASE_CONFIGS"; cat "$FRAG" "$TRIM"; } | sha256sum | cut -c1-16)
 src=$CACHE/src-$pkgver
 kdir=$CACHE/$key
 obj=$kdir/obj
@@ -163,10 +165,11 @@ build_kernel()
 		rm -rf "$src" && mv "$src.tmp" "$src" || return 1
 	fi
 	rm -rf "$kdir" && mkdir -p "$obj" || return 1
-	# x86_64 defconfig + kvm_guest.config + our fragment; merge_config.sh
-	# warns about every value it could not set, check_config fails on it.
+	# x86_64 defconfig + kvm_guest.config + our fragment + the trimming;
+	# merge_config.sh warns about every value it could not set,
+	# check_config fails if that is one of the fragment's.
 	(cd "$src" && ./scripts/kconfig/merge_config.sh -O "$obj" \
-		$BASE_CONFIGS "$FRAG") || return 1
+		$BASE_CONFIGS "$FRAG" "$TRIM") || return 1
 	check_config || return 1
 	t0=$(date +%s)
 	nice -n 19 make -C "$src" O="$obj" -j2 bzImage modules || return 1
