@@ -24,6 +24,10 @@
 #                          debug/stress.sh)
 #   STRESS_SECONDS=N       load phase of stress.sh (default 90)
 #   DEBUG_BUILD_ONLY=1     build the kernel and our modules, run nothing
+#   DEBUG_USE_KVER=KVER    no debug kernel: run the same on the installed
+#                          kernel KVER (/boot) with what it can check at
+#                          run time (slub_debug=FZPU, KFENCE); much weaker
+#                          than KASAN/lockdep/kmemleak, but quick
 #   SKIP_DEPS=1            do not check/install the packages
 #
 # The last line is "N passed, N failed".
@@ -41,7 +45,7 @@ BASE_CONFIGS="arch/x86/configs/x86_64_defconfig kernel/configs/kvm_guest.config"
 TESTS=${DEBUG_TESTS:-"conntrack.sh nat.sh segment.sh hardening.sh smoke.sh debug/stress.sh"}
 STRESS_SECONDS=${STRESS_SECONDS:-90}
 
-logdir=$top/build/check-debug
+logdir=$top/build/check-debug${DEBUG_USE_KVER:+-$DEBUG_USE_KVER}
 rm -rf "$logdir"
 mkdir -p "$logdir"
 
@@ -84,7 +88,9 @@ count_ktap() {	# count_ktap prefix log
 REPORT_RE='BUG:|WARNING:|Oops|possible circular locking|possible recursive locking|'
 REPORT_RE+='suspicious RCU usage|sleeping function called from invalid context|'
 REPORT_RE+='inconsistent lock state|general protection fault|Kernel panic|'
-REPORT_RE+='UBSAN:|list_add corruption|list_del corruption|refcount_t:'
+REPORT_RE+='UBSAN:|list_add corruption|list_del corruption|refcount_t:|'
+# SLUB debugging (slub_debug=...): "BUG kmalloc-64 (Tainted: ...): ..."
+REPORT_RE+='BUG [^ ]+ \(|Poison overwritten|Redzone overwritten|Freepointer corrupt'
 KLINE_RE='^(kmsg: )?\[ *[0-9]+\.[0-9]+\]'
 
 # reports LOG: print the first report of LOG (its first 40 lines) and
@@ -111,20 +117,6 @@ if [ "${SKIP_DEPS:-0}" != 1 ]; then
 		tail -5 "$logdir"/deps*.log
 	fi
 fi
-
-pkgver=$(dpkg-query -W -f='${Version}' "$PKG" 2>/dev/null)
-if [ -z "$pkgver" ] || [ ! -r "$TARBALL" ]; then
-	result fail "kernel source present" "install $PKG (scripts/install-deps.sh --debug)"
-	finish
-fi
-
-# --- 2. The debug kernel, cached -------------------------------------------
-key=$( { echo "$pkgver"; echo "$BASE_CONFIGS"; cat "$FRAG" "$TRIM"; } | sha256sum | cut -c1-16)
-src=$CACHE/src-$pkgver
-kdir=$CACHE/$key
-obj=$kdir/obj
-mods=$kdir/mods
-echo "# kernel: $PKG $pkgver, config key $key, in $kdir"
 
 # check_config: every line of the fragment is in the merged .config.
 check_config()
@@ -180,27 +172,51 @@ build_kernel()
 	touch "$kdir/done"
 }
 
-(
-	flock 9
-	if [ -e "$kdir/done" ]; then
-		echo "# reusing the cached kernel (built in $(cat "$kdir/build-seconds") s)"
-		exit 0
-	fi
-	echo "# building the debug kernel (niced, -j2; long): log $logdir/kernel-build.log"
-	build_kernel > "$logdir/kernel-build.log" 2>&1
-) 9> "$CACHE/.lock-$key" 2>/dev/null
-if [ -e "$kdir/done" ]; then
-	result ok "debug kernel $(cat "$kdir/kver") built (kernel build $(cat "$kdir/build-seconds") s)"
+# --- 2. The kernel: the debug kernel, cached, or DEBUG_USE_KVER ----------
+if [ -n "${DEBUG_USE_KVER:-}" ]; then
+	kver=$DEBUG_USE_KVER
+	obj=/lib/modules/$kver/build
+	bzimage=/boot/vmlinuz-$kver
+	mods=/
+	KERNEL_APPEND="slub_debug=FZPU kfence.sample_interval=10"
+	echo "# no debug kernel: $kver with $KERNEL_APPEND"
 else
-	result fail "debug kernel built" "see $logdir/kernel-build.log"
-	grep -E '^config:|error|Error|Value requested' "$logdir/kernel-build.log" | head -20
-	tail -5 "$logdir/kernel-build.log"
-	finish
+	pkgver=$(dpkg-query -W -f='${Version}' "$PKG" 2>/dev/null)
+	if [ -z "$pkgver" ] || [ ! -r "$TARBALL" ]; then
+		result fail "kernel source present" "install $PKG (scripts/install-deps.sh --debug)"
+		finish
+	fi
+
+	key=$( { echo "$pkgver"; echo "$BASE_CONFIGS"; cat "$FRAG" "$TRIM"; } | sha256sum | cut -c1-16)
+	src=$CACHE/src-$pkgver
+	kdir=$CACHE/$key
+	obj=$kdir/obj
+	mods=$kdir/mods
+	echo "# kernel: $PKG $pkgver, config key $key, in $kdir"
+
+	(
+		flock 9
+		if [ -e "$kdir/done" ]; then
+			echo "# reusing the cached kernel (built in $(cat "$kdir/build-seconds") s)"
+			exit 0
+		fi
+		echo "# building the debug kernel (niced, -j2; long): log $logdir/kernel-build.log"
+		build_kernel > "$logdir/kernel-build.log" 2>&1
+	) 9> "$CACHE/.lock-$key" 2>/dev/null
+	if [ -e "$kdir/done" ]; then
+		result ok "debug kernel $(cat "$kdir/kver") built (kernel build $(cat "$kdir/build-seconds") s)"
+	else
+		result fail "debug kernel built" "see $logdir/kernel-build.log"
+		grep -E '^config:|error|Error|Value requested' "$logdir/kernel-build.log" | head -20
+		tail -5 "$logdir/kernel-build.log"
+		finish
+	fi
+	kver=$(cat "$kdir/kver")
+	bzimage=$obj/arch/x86/boot/bzImage
+	# The merged config and what merge_config said, for the record.
+	cp "$obj/.config" "$logdir/kernel.config"
+	KERNEL_APPEND="kasan_multi_shot"
 fi
-kver=$(cat "$kdir/kver")
-bzimage=$obj/arch/x86/boot/bzImage
-# The merged config and what merge_config said, for the record.
-cp "$obj/.config" "$logdir/kernel.config"
 
 # --- 3. Our modules against it -----------------------------------------------
 log=$logdir/build-modules.log
@@ -224,7 +240,7 @@ run_test()	# run_test NAME SCRIPT: one VM
 
 	t0=$(date +%s)
 	VMTEST_KERNEL=$bzimage VMTEST_MODROOT=$mods \
-	VMTEST_APPEND="log_buf_len=16M kasan_multi_shot" \
+	VMTEST_APPEND="log_buf_len=16M $KERNEL_APPEND" \
 		selftests/vm/run-vm.sh -k "$kver" -m 2G -t 3000 \
 		-e STRESS_SECONDS="$STRESS_SECONDS" -e FTP_MAX_TIME="${FTP_MAX_TIME:-30}" \
 		-- "$top/selftests/debug/vm-wrap.sh" "$script" > "$log" 2>&1
