@@ -10,7 +10,7 @@
 #
 #	selftests/vm/run-vm.sh -- selftests/debug/stress.sh
 #
-# Load: STRESS_WORKERS (default 6) loops, each running one session after
+# Load: STRESS_WORKERS (default 4) loops, each running one session after
 # the other: curl against vsftpd in both directions (cli -> srv and
 # srv -> cli, a vsftpd in each), PASV, EPSV, PORT and EPRT, IPv4 and IPv6,
 # and ftpseg.py clients whose PORT/EPRT line is cut across TCP segments.
@@ -40,7 +40,7 @@ source "$LIB_DIR/lib_seg.sh"
 require_vm
 
 STRESS_SECONDS=${STRESS_SECONDS:-90}
-STRESS_WORKERS=${STRESS_WORKERS:-6}
+STRESS_WORKERS=${STRESS_WORKERS:-4}
 W=/tmp/vmtest-stress
 REV_DIR=$W/rev
 CTHELPER=$LIB_DIR/tools/cthelper
@@ -250,6 +250,7 @@ reload()
 {
 	local i
 
+	echo "reload $(date +%T)"
 	rules_out || return 1
 	for i in $(seq 100); do
 		rmmod nf_nat_ftp 2> /dev/null
@@ -361,6 +362,17 @@ missing_kinds()
 	done
 }
 
+# progress PHASE SECONDS: one line of what happened so far.
+progress()
+{
+	local d line=
+
+	for d in $DISTURBANCES; do
+		line="$line $d=$(cat "$W/count.$d" 2> /dev/null | wc -l)"
+	done
+	diag "$1 ${2}s: $(grep -c "^$1 .* ok " "$W/results")/$(grep -c "^$1 " "$W/results") sessions ok;$line"
+}
+
 phase_secs=$((STRESS_SECONDS / 2))
 [ $phase_secs -ge 5 ] || phase_secs=5
 for phase in $PHASES; do
@@ -379,12 +391,17 @@ for phase in $PHASES; do
 	# At least phase_secs, then until every kind had a success (at most
 	# three times as long: a slow kernel gets more time, a broken helper
 	# does not hang the test).
-	sleep "$phase_secs"
-	for i in $(seq $((phase_secs))); do
+	t0=$(date +%s)
+	while :; do
+		sleep 5
+		t=$(( $(date +%s) - t0 ))
+		progress $phase $t
+		[ $t -ge $phase_secs ] || continue
 		[ -z "$(missing_kinds $phase)" ] && break
-		sleep 2
+		[ $t -ge $((3 * phase_secs)) ] && break
 	done
 	touch "$W/stop"
+	diag "phase $phase: stopping, waiting for the loops"
 	wait $LOOP_PIDS
 	LOOP_PIDS=
 	diag "phase $phase: $(grep -c "^$phase .* ok " "$W/results") of $(grep -c "^$phase " "$W/results") sessions succeeded"
