@@ -32,6 +32,9 @@
 #
 # The last line is "N passed, N failed".
 set -u
+# One compound command: bash reads it whole before running it, so editing
+# this file while it runs (a long kernel build) does not derail the run.
+{
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 
@@ -93,14 +96,17 @@ REPORT_RE+='UBSAN:|list_add corruption|list_del corruption|refcount_t:|'
 REPORT_RE+='BUG [^ ]+ \(|Poison overwritten|Redzone overwritten|Freepointer corrupt'
 KLINE_RE='^(kmsg: )?\[ *[0-9]+\.[0-9]+\]'
 
+# The boot VM writes this into the kernel log: the scan must see it.
+INJECTED="WARNING: CPU: 0 PID: 1 at check-debug self-test, injected"
+
 # reports LOG: print the first report of LOG (its first 40 lines) and
-# succeed if there is one.
+# succeed if there is one.  The injected line does not count.
 reports()
 {
 	local first
 
 	first=$(grep -a -n -E "($KLINE_RE.*($REPORT_RE))|^kmemleak: unreferenced object" "$1" |
-		head -n 1 | cut -d: -f1)
+		grep -a -v -F "$INJECTED" | head -n 1 | cut -d: -f1)
 	[ -n "$first" ] || return 1
 	sed -n "$first,$((first + 39))p" "$1"
 }
@@ -260,10 +266,21 @@ run_test()	# run_test NAME SCRIPT: one VM
 	fi
 }
 
-# The kernel alone first: a report here is not about our modules.
-run_test boot /bin/true
+# The kernel alone first: a report here is not about our modules.  It
+# also checks the scan: a WARNING written into the kernel log must be seen.
+printf '#!/bin/sh\necho "%s" > /dev/kmsg\n' "$INJECTED" > "$logdir/inject.sh"
+chmod +x "$logdir/inject.sh"
+run_test boot "$logdir/inject.sh"
+if grep -a -q -E "$KLINE_RE.*($REPORT_RE)" "$logdir/vm-boot.log" &&
+   grep -a -E "$KLINE_RE.*($REPORT_RE)" "$logdir/vm-boot.log" | grep -q -F "$INJECTED"; then
+	result ok "boot: the report scan sees an injected WARNING"
+else
+	result fail "boot: the report scan sees an injected WARNING"
+fi
 for t in $TESTS; do
 	name=${t##*/}
 	run_test "${name%.sh}" "$top/selftests/$t"
 done
 finish
+exit
+}
