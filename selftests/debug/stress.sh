@@ -123,8 +123,7 @@ session()
 		[ "$fam" = v6 ] && host=$srv6
 		sha=$(timeout 90 ip netns exec "$ns" "$PYTHON" "$FTPSEG" client \
 			--server "$host" --mode "$mode" --split 2,7,13 \
-			--timeout 15 --data-timeout 15 --expect-sha256 "$want" \
-			2> /dev/null)
+			--timeout 15 --data-timeout 15 2> /dev/null)
 		rc=$?
 		sha=${sha#sha256 }
 		[ $rc = 0 ] && head -c $((FTP_FILE_KIB * 1024)) /dev/zero > "$out"
