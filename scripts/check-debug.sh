@@ -162,13 +162,20 @@ build_kernel()
 		touch "$src.tmp/.nf-ftp-extracted" &&
 		rm -rf "$src" && mv "$src.tmp" "$src" || return 1
 	fi
-	rm -rf "$kdir" && mkdir -p "$obj" || return 1
-	# x86_64 defconfig + kvm_guest.config + our fragment + the trimming;
-	# merge_config.sh warns about every value it could not set,
-	# check_config fails if that is one of the fragment's.
-	(cd "$src" && ./scripts/kconfig/merge_config.sh -O "$obj" \
-		$BASE_CONFIGS "$FRAG" "$TRIM") || return 1
-	check_config || return 1
+	# An interrupted build of the same key resumes (make is incremental;
+	# the key covers every input of the .config).
+	if [ ! -e "$kdir/configured" ]; then
+		rm -rf "$kdir" && mkdir -p "$obj" || return 1
+		# x86_64 defconfig + kvm_guest.config + our fragment + the
+		# trimming; merge_config.sh warns about every value it could
+		# not set, check_config fails if that is one of the fragment's.
+		(cd "$src" && ./scripts/kconfig/merge_config.sh -O "$obj" \
+			$BASE_CONFIGS "$FRAG" "$TRIM") || return 1
+		check_config || return 1
+		touch "$kdir/configured"
+	else
+		echo "resuming the build in $obj"
+	fi
 	t0=$(date +%s)
 	nice -n 19 make -C "$src" O="$obj" -j2 bzImage modules || return 1
 	t1=$(date +%s)
