@@ -23,6 +23,9 @@
 #                          conntrack nat segment hardening smoke, and
 #                          debug/stress.sh)
 #   STRESS_SECONDS=N       load phase of stress.sh (default 90)
+#   FTP_MAX_TIME=N, FTP_BLOCKED_MAX_TIME=N
+#                          lib.sh's transfer time limits, longer here
+#                          (default 60 and 20 s): the debug kernel is slow
 #   DEBUG_BUILD_ONLY=1     build the kernel and our modules, run nothing
 #   DEBUG_USE_KVER=KVER    no debug kernel: run the same on the installed
 #                          kernel KVER (/boot) with what it can check at
@@ -255,7 +258,8 @@ run_test()	# run_test NAME SCRIPT: one VM
 	VMTEST_KERNEL=$bzimage VMTEST_MODROOT=$mods \
 	VMTEST_APPEND="log_buf_len=16M $KERNEL_APPEND" \
 		selftests/vm/run-vm.sh -k "$kver" -m 2G -t 3000 \
-		-e STRESS_SECONDS="$STRESS_SECONDS" -e FTP_MAX_TIME="${FTP_MAX_TIME:-30}" \
+		-e STRESS_SECONDS="$STRESS_SECONDS" -e FTP_MAX_TIME="${FTP_MAX_TIME:-60}" \
+		-e FTP_BLOCKED_MAX_TIME="${FTP_BLOCKED_MAX_TIME:-20}" \
 		-- "$top/selftests/debug/vm-wrap.sh" "$script" > "$log" 2>&1
 	rc=$?
 	echo "# $name: exit $rc, $(( $(date +%s) - t0 )) s"
