@@ -14,8 +14,11 @@
 # the other: curl against vsftpd in both directions (cli -> srv and
 # srv -> cli, a vsftpd in each), PASV, EPSV, PORT and EPRT, IPv4 and IPv6,
 # and ftpseg.py clients whose PORT/EPRT line is cut across TCP segments.
-# Two phases of STRESS_SECONDS/2 each (default 90 s in all): "plain" (no
-# NAT) and "snat" (masquerade on both of fw's interfaces, IPv4 and IPv6).
+# Two phases (default 90 s of storm in all): "plain" (no NAT) and "snat"
+# (masquerade on both of fw's interfaces, IPv4 and IPv6).  Each is a storm
+# of STRESS_SECONDS/2 with the disturbances below, then a calm (the
+# disturbances stopped and undone) while the sessions go on until every
+# kind had a success.
 #
 # Disturbances, in fw, in background loops during the load:
 #  - conntrack -D of the control connections (port 21), both families;
@@ -28,8 +31,8 @@
 #
 # Checks: every completed transfer is intact (sha256); in every phase
 # each direction, family and kind (active, passive, split) had at least
-# one success (failures while the helper is out are expected and
-# counted); every disturbance ran; every reload worked; after the load,
+# one success, in the storm or the calm after it (failures while the
+# helper is out are expected and counted); every disturbance ran; every reload worked; after the load,
 # deleting the control entries leaves no expectation; a clean round of
 # every case succeeds and leaves no expectation; the modules unload;
 # kmemleak (when the kernel has it) and the kernel log are clean.
@@ -61,7 +64,7 @@ NTESTS=12
 cleanup()
 {
 	touch "$W/stop" 2> /dev/null
-	[ -n "${LOOP_PIDS:-}" ] && wait $LOOP_PIDS 2> /dev/null
+	wait ${LOOP_PIDS:-} ${WORKER_PIDS:-} 2> /dev/null
 	ftpd_stop
 	(FTP_STATE_DIR=$REV_DIR; ftpd_stop)
 	topo_cleanup
@@ -107,7 +110,7 @@ want_sha()
 session()
 {
 	local phase=$1 c=$2 dir mode fam ns srv4 srv6 me4 me6 host me
-	local out rc sha want verdict
+	local out rc sha want verdict window
 	local -a flags
 
 	IFS=: read -r dir mode fam <<< "$c"
@@ -149,7 +152,9 @@ session()
 		verdict="corrupt $sha"
 	fi
 	rm -f "$out"
-	echo "$phase $c $verdict" >> "$W/results"
+	window=storm
+	[ -e "$W/calm" ] && window=calm
+	echo "$phase $c $verdict $window" >> "$W/results"
 }
 
 # worker N PHASE: sessions until the phase ends, each worker starting at
@@ -175,12 +180,12 @@ count()		# count KIND: one more disturbance of KIND
 	echo >> "$W/count.$1"
 }
 
-nap()		# nap SECONDS: sleep, but wake up when the phase ends
+nap()		# nap SECONDS: sleep, but wake up when the storm ends
 {
 	local i
 
 	for i in $(seq "$1"); do
-		[ -e "$W/stop" ] && return 1
+		[ -e "$W/stop" ] || [ -e "$W/calm" ] && return 1
 		sleep 1
 	done
 }
@@ -203,7 +208,7 @@ rules_in()
 
 loop_ctdel()
 {
-	while nap 2; do
+	while nap 3; do
 		in_ns $FW_NS conntrack -D -f ipv4 -p tcp --orig-port-dst $FTP_PORT > /dev/null 2>&1
 		in_ns $FW_NS conntrack -D -f ipv6 -p tcp --orig-port-dst $FTP_PORT > /dev/null 2>&1
 		count ctdel
@@ -212,7 +217,7 @@ loop_ctdel()
 
 loop_flush()
 {
-	while nap 9; do
+	while nap 15; do
 		in_ns $FW_NS conntrack -F > /dev/null 2>&1
 		in_ns $FW_NS conntrack -F -f ipv6 > /dev/null 2>&1
 		count flush
@@ -372,51 +377,70 @@ progress()
 	diag "$1 ${2}s: $(grep -c "^$1 .* ok " "$W/results")/$(grep -c "^$1 " "$W/results") sessions ok;$line"
 }
 
+# restore: after the storm, netem off, both modules in, the rules in.
+restore()
+{
+	local dev m name
+
+	for dev in $FW_CLI_IF $FW_SRV_IF; do
+		in_ns $FW_NS tc qdisc del dev $dev root 2> /dev/null
+	done
+	# A reload cut short would leave the helper out.
+	for m in "$CT_KO" "$NAT_KO"; do
+		name=$(basename "$m" .ko)
+		[ -d /sys/module/$name ] || insmod "$m" || diag "cannot insmod $m"
+	done
+	in_ns $FW_NS iptables -t raw -C PREROUTING -p tcp --dport $FTP_PORT \
+		-j CT --helper ftp 2> /dev/null || fw_helper_attach ||
+		diag "cannot attach the helper again"
+}
+
 phase_secs=$((STRESS_SECONDS / 2))
 [ $phase_secs -ge 5 ] || phase_secs=5
 for phase in $PHASES; do
 	fw_flush_conntrack
 	[ $phase = snat ] && { snat_rules -A || diag "SNAT rules failed"; }
-	rm -f "$W/stop"
+	rm -f "$W/stop" "$W/calm"
+	WORKER_PIDS=
 	LOOP_PIDS=
 	for i in $(seq "$STRESS_WORKERS"); do
 		worker "$i" "$phase" &
-		LOOP_PIDS="$LOOP_PIDS $!"
+		WORKER_PIDS="$WORKER_PIDS $!"
 	done
 	for d in $DISTURBANCES; do
 		loop_$d &
 		LOOP_PIDS="$LOOP_PIDS $!"
 	done
-	# At least phase_secs, then until every kind had a success (at most
-	# three times as long: a slow kernel gets more time, a broken helper
-	# does not hang the test).
+	# The storm: phase_secs of sessions and disturbances.  Then the calm:
+	# the disturbances stop, everything is put back, and the sessions go
+	# on until every kind had a success (at most 2 * phase_secs more), so
+	# that a slow kernel, where hardly a session outlives the storm,
+	# still shows the helper working in every configuration.
 	t0=$(date +%s)
 	while :; do
 		sleep 5
 		t=$(( $(date +%s) - t0 ))
 		progress $phase $t
-		[ $t -ge $phase_secs ] || continue
+		[ $t -ge $phase_secs ] && break
+	done
+	touch "$W/calm"
+	wait $LOOP_PIDS
+	restore
+	diag "phase $phase: storm over, calm"
+	LOOP_PIDS=$WORKER_PIDS
+	while :; do
+		sleep 5
+		t=$(( $(date +%s) - t0 ))
+		progress $phase $t
 		[ -z "$(missing_kinds $phase)" ] && break
 		[ $t -ge $((3 * phase_secs)) ] && break
 	done
 	touch "$W/stop"
-	diag "phase $phase: stopping, waiting for the loops"
-	wait $LOOP_PIDS
+	wait $WORKER_PIDS
 	LOOP_PIDS=
-	diag "phase $phase: $(grep -c "^$phase .* ok " "$W/results") of $(grep -c "^$phase " "$W/results") sessions succeeded"
+	diag "phase $phase: $(grep -c "^$phase .* ok .* storm$" "$W/results") of $(grep -c "^$phase .* storm$" "$W/results") sessions in the storm and $(grep -c "^$phase .* ok .* calm$" "$W/results") of $(grep -c "^$phase .* calm$" "$W/results") in the calm succeeded"
 done
 
-for dev in $FW_CLI_IF $FW_SRV_IF; do
-	in_ns $FW_NS tc qdisc del dev $dev root 2> /dev/null
-done
-# A reload cut short would leave the helper out: put everything back.
-for m in "$CT_KO" "$NAT_KO"; do
-	name=$(basename "$m" .ko)
-	[ -d /sys/module/$name ] || insmod "$m" || diag "cannot insmod $m"
-done
-in_ns $FW_NS iptables -t raw -C PREROUTING -p tcp --dport $FTP_PORT \
-	-j CT --helper ftp 2> /dev/null || fw_helper_attach ||
-	diag "cannot attach the helper again"
 [ -s "$W/reload.log" ] && diag_file "$W/reload.log" 10
 
 # --- counts --------------------------------------------------------------
