@@ -6,6 +6,8 @@
 #                        headers are installed, else the newest headers)
 #   make install         modules_install into updates/ and depmod
 #   make check           the whole suite (see README.md)
+#   make check-debug     the VM tests and a stress test on a debug kernel
+#                        (KASAN, kmemleak, lockdep, PREEMPT_RT); long
 #
 # Objects go to build/<KVER>/ so that several kernels can be built side by
 # side from one tree.
@@ -33,7 +35,7 @@ DEPMOD ?= /sbin/depmod
 FUZZ_SECONDS ?= 30
 
 .PHONY: all modules modules-all install uninstall clean deps unit fuzz \
-	check demo bench help deb
+	check check-debug demo bench help deb
 
 all: modules
 
@@ -78,6 +80,10 @@ fuzz:
 check:
 	./scripts/check.sh
 
+# Not part of check: builds (once, cached) and boots a debug kernel.
+check-debug:
+	./scripts/check-debug.sh
+
 demo:
 	./scripts/demo.sh
 
@@ -90,4 +96,4 @@ clean:
 	-$(MAKE) -C selftests/fuzz clean
 
 help:
-	@sed -n '3,10s/^# \{0,1\}//p' Makefile
+	@sed -n '3,11s/^# \{0,1\}//p' Makefile

@@ -4,6 +4,10 @@
 # Install everything a fresh Debian 12 machine needs to build the modules
 # and run the whole test suite.  Idempotent: does nothing when all the
 # packages are already present.  Needs root (apt-get).
+#
+#   install-deps.sh           what `make check` needs
+#   install-deps.sh --debug   only what `make check-debug` needs on top:
+#                             the 6.12 kernel source and its build deps
 set -e
 
 # Debian 12 kernels we test against: the default (6.1), its PREEMPT_RT
@@ -21,6 +25,19 @@ PKGS="
 	libnetfilter-conntrack-dev libmnl-dev pkg-config
 	procps psmisc
 "
+
+# make check-debug builds a debug kernel from Debian's kernel source.
+DEBUG_PKGS="
+	linux-source-6.12
+	build-essential bc bison flex libssl-dev libelf-dev dwarves
+	xz-utils cpio kmod python3 rsync
+"
+if [ "${1:-}" = --debug ]; then
+	PKGS=$DEBUG_PKGS
+elif [ -n "${1:-}" ]; then
+	echo "usage: install-deps.sh [--debug]" >&2
+	exit 2
+fi
 
 missing=
 for p in $PKGS; do

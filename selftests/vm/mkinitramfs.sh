@@ -11,6 +11,9 @@
 # (.ko.xz, .ko.zst, .ko.gz) are decompressed because busybox insmod
 # cannot read them.  The load order comes from modprobe --show-depends
 # and is stored in /modules/order inside the image.
+#
+# MKINITRAMFS_MODROOT=DIR takes the modules from DIR/lib/modules/KVER
+# instead of /lib/modules/KVER (a kernel built outside the package system).
 set -euo pipefail
 
 # Modules the init needs, in the order it needs them.
@@ -28,7 +31,10 @@ out=$2
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 busybox=$(command -v busybox || true)
 
-[ -d "/lib/modules/$kver" ] || die "no /lib/modules/$kver"
+modroot=${MKINITRAMFS_MODROOT:-}
+modprobe_dir=()
+[ -n "$modroot" ] && modprobe_dir=(-d "$modroot")
+[ -d "$modroot/lib/modules/$kver" ] || die "no $modroot/lib/modules/$kver"
 [ -n "$busybox" ] || die "busybox not found (install busybox-static)"
 [[ $(ldd "$busybox" 2>&1) == *"not a dynamic"* ]] ||
 	die "$busybox is not static (install busybox-static)"
@@ -66,7 +72,7 @@ copy_module()
 n=0
 declare -A seen=()
 for mod in $ROOT_MODULES; do
-	deps=$(modprobe -S "$kver" --show-depends "$mod") ||
+	deps=$(modprobe "${modprobe_dir[@]}" -S "$kver" --show-depends "$mod") ||
 		die "modprobe cannot resolve $mod for $kver"
 	while read -r verb path _; do
 		[ "$verb" = insmod ] || continue

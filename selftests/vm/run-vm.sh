@@ -33,6 +33,14 @@
 # cached initramfs images; QEMU (default: qemu-system-x86_64);
 # VMTEST_ACCEL=kvm|tcg forces the accelerator (default: probe).
 #
+# A kernel that is not installed in /boot (the make check-debug kernel):
+#   VMTEST_KERNEL=FILE   boot this bzImage instead of /boot/vmlinuz-KVER;
+#                        -k KVER must then name its release
+#   VMTEST_MODROOT=DIR   its modules are in DIR/lib/modules/KVER (make
+#                        modules_install INSTALL_MOD_PATH=DIR) instead of
+#                        /lib/modules/KVER; the guest sees them there too
+#   VMTEST_APPEND="..."  more kernel command line parameters
+#
 # KVM is used when it can really boot the kernel: /dev/kvm may open yet
 # fail (nested hypervisors that emulate a subset of x86), so the first
 # run after each host boot does a short probe boot and caches the answer
@@ -79,14 +87,23 @@ done
 shift $((OPTIND - 1))
 [ $# -ge 1 ] || usage
 
+if [ -n "${VMTEST_KERNEL:-}" ] && [ -z "$kver" ]; then
+	die "VMTEST_KERNEL needs -k KVER"
+fi
 if [ -z "$kver" ]; then
 	kver=$(ls /boot/vmlinuz-* 2>/dev/null | sed 's|^/boot/vmlinuz-||' |
 		sort -V | tail -n 1)
 	[ -n "$kver" ] || die "no kernel in /boot"
 fi
-kernel=/boot/vmlinuz-$kver
+kernel=${VMTEST_KERNEL:-/boot/vmlinuz-$kver}
 [ -r "$kernel" ] || die "cannot read $kernel"
-[ -d "/lib/modules/$kver" ] || die "no /lib/modules/$kver"
+modroot=${VMTEST_MODROOT:-}
+if [ -n "$modroot" ]; then
+	modroot=$(cd "$modroot" 2>/dev/null && pwd -P) ||
+		die "no directory $VMTEST_MODROOT"
+fi
+moddir=$modroot/lib/modules/$kver
+[ -d "$moddir" ] || die "no $moddir"
 
 qemu=${QEMU:-qemu-system-x86_64}
 command -v "$qemu" >/dev/null || die "$qemu not found"
@@ -98,11 +115,12 @@ build_dir=${VMTEST_BUILD_DIR:-$repo/build/vm}
 mkdir -p "$build_dir" || die "cannot create $build_dir"
 initrd=$build_dir/initramfs-$kver.cpio.gz
 stamp=$(cat "$here/mkinitramfs.sh" "$here/init" | sha256sum | cut -d' ' -f1)
-stamp="$stamp $(stat -c %Y "/lib/modules/$kver/modules.dep" 2>/dev/null)"
+stamp="$stamp $(stat -c %Y "$moddir/modules.dep" 2>/dev/null)"
 (
 	flock 9
 	if [ ! -s "$initrd" ] || [ "$(cat "$initrd.stamp" 2>/dev/null)" != "$stamp" ]; then
-		"$here/mkinitramfs.sh" "$kver" "$initrd" >&2 || exit 1
+		MKINITRAMFS_MODROOT=$modroot \
+			"$here/mkinitramfs.sh" "$kver" "$initrd" >&2 || exit 1
 		echo "$stamp" > "$initrd.stamp"
 	fi
 ) 9> "$build_dir/.initramfs-$kver.lock" || die "cannot build the initramfs"
@@ -193,6 +211,8 @@ trap 'exit 130' INT TERM
 append="console=ttyS0 quiet loglevel=$loglevel panic=-1 oops=panic no_timer_check"
 append="$append printk.devkmsg=on vmtest.tag=$MOUNT_TAG vmtest.ctl=$ctl"
 [ $interactive = 1 ] && append="$append vmtest.interactive=1"
+[ -n "$modroot" ] && append="$append vmtest.modroot=$modroot"
+[ -n "${VMTEST_APPEND:-}" ] && append="$append $VMTEST_APPEND"
 
 qemu_args=(
 	"${accel[@]}" -smp 2 -m "$mem"
