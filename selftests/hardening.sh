@@ -250,27 +250,27 @@ fi
 # =========================================================================
 # Memory: bounded per connection, capped per namespace
 # =========================================================================
-# A PORT line in two pieces two seconds apart: while its start is held,
+# A PORT line in two pieces 1.5 s apart: while its start is held,
 # the namespace's buffer_bytes is what one connection with one held line
 # takes (bookkeeping + one hold buffer), within the documented worst case
 # of 4224 bytes per connection; once the line is complete, nothing.
-mem_peak()
+mem_peak()	# mem_peak PID: the highest buffer_bytes while PID runs
 {
 	local n peak=0
 
-	for n in 1 2 3 4 5 6; do
-		sleep 0.3
+	while kill -0 "$1" 2> /dev/null; do
 		n=$(stat_get buffer_bytes)
 		[ "${n:-0}" -gt $peak ] && peak=$n
+		sleep 0.2
 	done
 	echo $peak
 }
 in_ns $FW_NS conntrack -F expect > /dev/null 2>&1
 fake_start $SRV_NS $SRV_IP4 --timeout 30 > /dev/null 2>&1
 stat_snap
-seg_client --server $SRV_IP4 --timeout 10 --mode port --data-port 20010 \
-	--announce-only --split 16 --gap-ms 2500 > /dev/null 2>&1 &
-peak=$(mem_peak)
+seg_client --server $SRV_IP4 --timeout 20 --mode port --data-port 20010 \
+	--announce-only --split 16 --gap-ms 1500 > /dev/null 2>&1 &
+peak=$(mem_peak $!)
 wait
 fake_stop
 after=$(stat_get buffer_bytes)

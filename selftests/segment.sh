@@ -504,11 +504,15 @@ V4LOG=$FTP_STATE_DIR/vsftpd-$FTP_PORT-v4.log
 V6LOG=$FTP_STATE_DIR/vsftpd-$FTP_PORT-v6.log
 
 # wide_cwnd NS [N]: the initial congestion window of NS's default routes
-# (10 by default in Linux).  A line cut into one-byte segments is more
-# segments than a sender may have unacknowledged, and under NAT none of
-# them is acknowledged before the whole line is there: the sender needs a
-# window as large as the line to send it all (with the default one the
-# line goes on unrewritten, see "one byte per segment, default window").
+# (10 by default in Linux), and with N a retransmission timeout of at
+# least 3 s.  A line cut into one-byte segments is more segments than a
+# sender may have unacknowledged, and under NAT none of them is
+# acknowledged before the whole line is there: the sender needs a window
+# as large as the line, and its retransmission timer must not run out
+# while the line comes in byte by byte (after a timeout it may send only
+# one segment, a copy of the line's start, until something is
+# acknowledged).  With the defaults the line goes on unrewritten, see
+# "one byte per segment, default window".
 wide_cwnd()
 {
 	local gw4=$FW_CLI_IP4 gw6=$FW_CLI_IP6
@@ -517,8 +521,11 @@ wide_cwnd()
 		gw4=$FW_SRV_IP4
 		gw6=$FW_SRV_IP6
 	fi
-	ip -n "$1" route change default via $gw4 initcwnd "${2:-10}" &&
-	ip -n "$1" -6 route change default via $gw6 initcwnd "${2:-10}"
+	local opts="initcwnd 10"
+
+	[ -n "${2:-}" ] && opts="initcwnd $2 rto_min 3s"
+	ip -n "$1" route change default via $gw4 $opts &&
+	ip -n "$1" -6 route change default via $gw6 $opts
 }
 
 # nat_case NAME LOG PATTERN ARGS...: seg_run, then the server's log must
