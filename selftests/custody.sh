@@ -36,7 +36,9 @@
 # 11 fault_alloc (nf_conntrack_ftp parameter) failing every allocation:
 #    the original line, once
 # and cases 2, 4 and 7 again for NAT66 (EPRT |2|) and DNAT (the server's
-# 227).  The firewall's /proc/net/nf_conntrack_ftp counters before and
+# 227).  A helper that takes the head into custody (acknowledges it to the
+# sender and writes it back later) loses the head in 2, 3 and 6 and
+# stalls in 4 and 5; 11 needs the fault_alloc parameter.  The firewall's /proc/net/nf_conntrack_ftp counters before and
 # after each case are in the diagnostics.
 #
 # Environment: CUSTODY_CASES="2 4 9" runs only those cases (of every
