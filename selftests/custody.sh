@@ -211,7 +211,11 @@ run_split()
 	if [ $FAM = DNAT ]; then
 		srv_addr=$SRV_IP4
 		sargs=("${cutargs[@]}" --sent "$CUS_DIR/sent" --data-port $DPORT)
-		cargs=(--record "$CUS_DIR/got")
+		# After conntrack -F only the client can bring the DNAT
+		# mapping back (a packet from srv is not a new connection the
+		# firewall lets through, nor would it be un-DNATed): a client
+		# waiting for the 227 says something only in keepalives.
+		cargs=(--record "$CUS_DIR/got" --keepalive 1)
 		sent=$CUS_DIR/sent.1
 		got=$CUS_DIR/got
 	else

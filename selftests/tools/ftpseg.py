@@ -339,6 +339,12 @@ def run_client(args):
         raise FtpError(f"connect to {args.server} port {args.port}: {e}")
     ctrl = Conn(sock, args.gap_ms / 1000.0, args.timeout, "client",
                 args.record, args.sent)
+    if args.keepalive:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE,
+                        args.keepalive)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL,
+                        args.keepalive)
 
     # Active modes listen before announcing the port.
     active = args.mode in ("port", "eprt")
@@ -690,6 +696,8 @@ def main():
                    "QUIT is awaited too; repeatable")
     c.add_argument("--before", help="shell command (bash) run right "
                    "before the data command is sent")
+    c.add_argument("--keepalive", type=int, default=0,
+                   help="TCP keepalive probes after this many idle seconds")
     c.add_argument("--any-reply", action="store_true",
                    help="go on whatever the reply to the data command")
     c.add_argument("--fill-mss", action="store_true",
