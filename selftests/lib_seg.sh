@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Helpers shared by segment.sh and hardening.sh, on top of lib.sh (source
-# lib.sh first):
+# Helpers shared by segment.sh, hardening.sh and custody.sh, on top of
+# lib.sh (source lib.sh first):
 #  - the firewall of those tests: FORWARD policy drop, only replies,
 #    RELATED and new control connections pass; the helper attached in raw
 #    PREROUTING (fw_policy, fw_helper_attach, fw_helper_detach);

@@ -18,6 +18,14 @@ leaves as a TCP segment of its own.
       multi-line replies, greeting sent late.  Serves --file on RETR in
       passive and active mode, then exits after --sessions sessions.
 
+Custody checks (selftests/custody.sh): --record FILE makes either side
+write every line it receives to FILE (the server: FILE.N for session N), and
+--sent FILE every line it sends, one Python bytes literal a line, so that a
+test can compare the exact byte streams.  --between CMD runs a shell
+command after the first piece of the cut data command (or 227/229 reply)
+went out and before the rest, so the test can act on the firewall while a
+line is half through it.
+
 Split specifications (--split, --pre-split): "none", "all" (one byte per
 segment), "every:N" or a list of byte offsets "2,7,13" into the bytes sent
 (the line including its CRLF; for client --with, the whole bundle).
@@ -78,28 +86,42 @@ def cut(data, cuts):
 class Conn:
     """A control connection: segment-exact writes and an FTP reply reader."""
 
-    def __init__(self, sock, gap, timeout, name):
+    def __init__(self, sock, gap, timeout, name, record=None, sent=None):
         self.sock = sock
         self.gap = gap
         self.name = name
+        self.record = open(record, "w") if record else None
+        self.sent = open(sent, "w") if sent else None
         self.buf = b""
         self.buf_fresh = False  # buf starts where a recv() chunk started
         self.fresh = False      # the last line began a recv() chunk
         sock.settimeout(timeout)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    def send(self, data, cuts=()):
+    @staticmethod
+    def _write_lines(f, data):
+        """Each line of data (with its terminator) as a bytes literal."""
+        if f:
+            for m in re.finditer(rb"[^\n]*\n|[^\n]+$", data):
+                f.write(repr(m.group(0)) + "\n")
+            f.flush()
+
+    def send(self, data, cuts=(), between=None):
         """Send data, one segment per piece, pausing after each.  The log
         says how many pieces end inside a line: each is a line the
-        helper has to carry over to the next segment."""
+        helper has to carry over to the next segment.  between, if
+        given, is called once, after the first piece."""
+        self._write_lines(self.sent, data)
         pieces = cut(data, cuts)
         midline = sum(1 for p in pieces if not p.endswith(b"\n"))
         shown = data if len(data) <= 80 else data[:60] + b"..."
         log(self.name, f"-> {shown!r} ({len(data)} bytes) in {len(pieces)} "
             f"segments, {midline} mid-line")
-        for piece in pieces:
+        for i, piece in enumerate(pieces):
             self.sock.sendall(piece)
             time.sleep(self.gap)
+            if i == 0 and between and len(pieces) > 1:
+                between()
 
     def line(self):
         """Next line without its terminator, as text; None on EOF."""
@@ -109,11 +131,16 @@ class Conn:
             except socket.timeout:
                 raise FtpError(f"{self.name}: timed out waiting for a line")
             if not more:
+                if self.buf and self.record:
+                    self.record.write(repr(self.buf) + " (unterminated)\n")
+                    self.record.flush()
+                    self.buf = b""
                 return None
             if not self.buf:
                 self.buf_fresh = True
             self.buf += more
         raw, self.buf = self.buf.split(b"\n", 1)
+        self._write_lines(self.record, raw + b"\n")
         self.fresh, self.buf_fresh = self.buf_fresh, False
         return raw.rstrip(b"\r").decode("latin-1")
 
@@ -149,6 +176,43 @@ class Conn:
         for text in self.buf.decode("latin-1").splitlines():
             log(self.name, f"<- {text} (drained)")
         self.buf = b""
+
+
+def run_hook(prog, cmd, sock, pause=0.0):
+    """Run the shell command cmd (bash) with the control connection's
+    addresses in FTPSEG_SRC/FTPSEG_SPORT (this end) and FTPSEG_DST/
+    FTPSEG_DPORT (the peer), then wait pause seconds."""
+    if not cmd:
+        return
+    import subprocess
+    me, peer = sock.getsockname(), sock.getpeername()
+    env = dict(os.environ, FTPSEG_SRC=str(me[0]), FTPSEG_SPORT=str(me[1]),
+               FTPSEG_DST=str(peer[0]), FTPSEG_DPORT=str(peer[1]))
+    log(prog, f"hook: {cmd}")
+    res = subprocess.run(["bash", "-c", cmd], env=env, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    for text in res.stdout.decode("latin-1").splitlines():
+        log(prog, f"hook| {text}")
+    log(prog, f"hook exit {res.returncode}")
+    if pause:
+        time.sleep(pause)
+
+
+def mss_filler(sock, rest):
+    """NOOP lines that, followed by rest bytes, fill exactly one MSS."""
+    mss = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG)
+    room = mss - rest
+    lines = []
+    while room > 0:
+        n = min(room, 100)
+        if room - n and room - n < 6:
+            n -= 6          # leave room for at least "NOOP\r\n"
+        lines.append("NOOP" + (" " + "x" * (n - 7) if n > 6 else ""))
+        room -= len(lines[-1]) + 2
+    if room:
+        raise ValueError(f"cannot fill an MSS of {mss}")
+    log("client", f"MSS {mss}: {len(lines)} NOOP lines before the rest")
+    return lines
 
 
 def sha256_of_stream(sock, timeout):
@@ -273,7 +337,14 @@ def run_client(args):
         sock.connect((args.server, args.port))
     except OSError as e:
         raise FtpError(f"connect to {args.server} port {args.port}: {e}")
-    ctrl = Conn(sock, args.gap_ms / 1000.0, args.timeout, "client")
+    ctrl = Conn(sock, args.gap_ms / 1000.0, args.timeout, "client",
+                args.record, args.sent)
+    if args.keepalive:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE,
+                        args.keepalive)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL,
+                        args.keepalive)
 
     # Active modes listen before announcing the port.
     active = args.mode in ("port", "eprt")
@@ -287,23 +358,40 @@ def run_client(args):
 
     # The --with lines and the data command go out in one write, cut.
     cmd = data_command(args, ctrl, data_port)
+    tail = "".join(t + "\r\n" for t in args.tail)
+    head = 0
+    if args.fill_mss:
+        rest = len("".join(w + "\r\n" for w in args.with_line) +
+                   ("" if cmd is None else cmd + "\r\n") + tail)
+        filler = mss_filler(sock, rest)
+        head = sum(len(f) + 2 for f in filler)
+        args.with_line = filler + args.with_line
     text = "".join(w + "\r\n" for w in args.with_line)
     text += "" if cmd is None else cmd + "\r\n"
+    text += tail
     payload = text.encode("latin-1")
-    cuts = parse_split(args.split, len(payload)) if payload else []
+    # --split offsets do not count the --fill-mss lines.
+    cuts = parse_split(args.split, len(payload) - head) if payload else []
+    cuts = [c + head for c in cuts]
+
+    def between():
+        run_hook("client", args.between, sock, args.pause)
+
     if args.early:
         # The data command is the client's very first segment.
-        ctrl.send(payload, cuts)
+        ctrl.send(payload, cuts, between)
         expect_code(ctrl, "greeting", (2,))
     else:
         client_prelude(ctrl, args)
+        run_hook("client", args.before, sock)
         if payload:
-            ctrl.send(payload, cuts)
+            ctrl.send(payload, cuts, between)
     for _ in args.with_line:
         ctrl.reply()
     if cmd is None:
-        ctrl.send(b"QUIT\r\n")
-        return EXIT_OK
+        for _ in args.tail:
+            ctrl.reply()
+        return client_after(ctrl, args)
 
     digest = None
     for attempt in range(args.retry + 1):
@@ -318,7 +406,10 @@ def run_client(args):
                 cmd = data_command(args, ctrl, data_port)
             ctrl.send((cmd + "\r\n").encode("latin-1"))
         try:
-            _, reply = expect_code(ctrl, cmd.split()[0], (2,))
+            _, reply = expect_code(ctrl, cmd.split()[0],
+                                   (1, 2, 3, 4, 5) if args.any_reply else (2,))
+            for _ in args.tail:
+                ctrl.reply()
             if args.ready:
                 open(args.ready, "w").close()
             if not args.announce_only:
@@ -340,9 +431,21 @@ def run_client(args):
             ctrl.drain(1.0)
             ctrl.sock.settimeout(args.timeout)
     time.sleep(args.hold)
-    ctrl.send(b"QUIT\r\n")
     if digest and args.expect_sha256 and digest != args.expect_sha256:
+        client_after(ctrl, args)
         raise FtpError(f"data corrupted: sha256 {digest}")
+    return client_after(ctrl, args)
+
+
+def client_after(ctrl, args):
+    """The --after lines, each answered, then QUIT (whose reply is
+    awaited only with --after)."""
+    for line in args.after:
+        ctrl.send((line + "\r\n").encode("latin-1"))
+        ctrl.reply()
+    ctrl.send(b"QUIT\r\n")
+    if args.after:
+        expect_code(ctrl, "QUIT", (2,))
     return EXIT_OK
 
 
@@ -353,10 +456,12 @@ def run_client(args):
 class Session:
     """One control connection of the fake server."""
 
-    def __init__(self, args, sock, content):
+    def __init__(self, args, sock, content, n=1):
         self.args = args
         self.content = content
-        self.ctrl = Conn(sock, args.gap_ms / 1000.0, args.timeout, "server")
+        self.ctrl = Conn(sock, args.gap_ms / 1000.0, args.timeout, "server",
+                         args.record and f"{args.record}.{n}",
+                         args.sent and f"{args.sent}.{n}")
         self.family = sock.family
         self.pasv = None        # listening data socket
         self.port_to = None     # (addr, port) from PORT/EPRT
@@ -389,7 +494,9 @@ class Session:
         data = bytes.fromhex(a.prefix_hex) + (text + "\r\n").encode()
         if self.pending:
             data, self.pending = self.pending + data, b""
-        self.ctrl.send(data, parse_split(a.split, len(data)))
+        self.ctrl.send(data, parse_split(a.split, len(data)),
+                       lambda: run_hook("server", a.between, self.ctrl.sock,
+                                        a.pause))
 
     def active_target(self, verb, arg):
         if verb == "PORT":
@@ -507,7 +614,7 @@ def run_server(args):
             raise FtpError(f"no client for session {n + 1}")
         log("server", f"session {n + 1} from {peer[0]} port {peer[1]}")
         try:
-            Session(args, sock, content).run()
+            Session(args, sock, content, n + 1).run()
         except (FtpError, OSError) as e:
             log("server", f"session {n + 1}: {e}")
         sock.close()
@@ -532,6 +639,16 @@ def main():
     common.add_argument("--data-port", type=int, default=0,
                         help="local data port to listen on (default: any)")
     common.add_argument("--ready", help="create this file when ready")
+    common.add_argument("--record", help="write every line received to "
+                        "this file (server: FILE.N for session N), one "
+                        "bytes literal a line")
+    common.add_argument("--sent", help="the same for every line sent")
+    common.add_argument("--between", help="shell command (bash) run after "
+                        "the first piece of the cut data command / passive "
+                        "reply; FTPSEG_SRC, FTPSEG_SPORT, FTPSEG_DST and "
+                        "FTPSEG_DPORT name the control connection")
+    common.add_argument("--pause", type=float, default=0,
+                        help="seconds to wait after --between (default 0)")
 
     c = sub.add_parser("client", parents=[common])
     c.add_argument("--server", required=True)
@@ -570,6 +687,23 @@ def main():
                    help="after a failed transfer, send the data command "
                    "again (whole) on the same connection, up to N times")
     c.add_argument("--expect-sha256", help="fail unless the data has it")
+    c.add_argument("--tail", action="append", default=[],
+                   help="line sent in the same write as the data command, "
+                   "after it (pipelined); repeatable")
+    c.add_argument("--after", action="append", default=[],
+                   help="line sent (and answered) after the data command "
+                   "and its transfer, before QUIT; with it, the reply to "
+                   "QUIT is awaited too; repeatable")
+    c.add_argument("--before", help="shell command (bash) run right "
+                   "before the data command is sent")
+    c.add_argument("--keepalive", type=int, default=0,
+                   help="TCP keepalive probes after this many idle seconds")
+    c.add_argument("--any-reply", action="store_true",
+                   help="go on whatever the reply to the data command")
+    c.add_argument("--fill-mss", action="store_true",
+                   help="put NOOP lines before the data command so that "
+                   "the write is exactly one MSS (--split offsets still "
+                   "count from the data command)")
 
     s = sub.add_parser("server", parents=[common])
     s.add_argument("--listen", required=True, help="address to listen on")
