@@ -966,12 +966,27 @@ static unsigned int ftp_replay(struct ftp_pkt *p)
 	if (!r)
 		return NF_ACCEPT;
 	off = (s32)(r->seq - p->seq);
-	if (off < 0 || off >= len)
+	if (off >= (s32)len)
 		return NF_ACCEPT;
 	if (nf_ct_seq_offset(p->ct, cdir, r->seq) != r->before ||
 	    nf_ct_seq_offset(p->ct, cdir, r->seq + 1) != r->after) {
 		/* A later rewrite moved the record: no longer ours to keep. */
 		ftp_free_rep(nf_ct_net(p->ct), b, p->dir);
+		return NF_ACCEPT;
+	}
+	if (off < 0) {
+		/*
+		 * A copy of what follows the line's start, the line not yet
+		 * acknowledged: the receiver, missing the line, could only
+		 * keep it out of order, and conntrack's window check judges
+		 * a SACK of it (mapped with the offset before the line)
+		 * beyond anything sent and drops it as invalid.  It goes on
+		 * without payload; the sender sends it again, after the line.
+		 */
+		if (r->newlen != r->oldlen &&
+		    !after(p->seq + len, p->fc->next_seq[p->dir]) &&
+		    !ftp_trim(p, 0))
+			return NF_DROP;
 		return NF_ACCEPT;
 	}
 	if (!ftp_mangle(p, off, min_t(unsigned int, len - off, r->oldlen),
