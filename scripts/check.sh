@@ -13,6 +13,8 @@
 #   SKIP_DEPS=1                  do not check/install packages
 #   VM=0                         skip the VM selftests
 #   VM_JOBS=N                    VMs at a time (default 2)
+#   PACKAGING_KVERS="KVER ..."   kernels for dkms.sh and install.sh
+#                                (default: the first that is not -rt; all)
 #   VM_TIMEOUT=S                 run-vm.sh -t for each VM test (default: run-vm's)
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -161,6 +163,27 @@ else
 fi
 vm_jobs=${VM_JOBS:-2}
 durations=$top/build/vm/durations	# lines "KVER TEST SECONDS"
+# The packaging tests (make install, the DKMS package) test what the
+# tree installs, not how a kernel runs it, and spend most of their time in
+# depmod over every module of the kernel: they run on one kernel, Debian
+# 12's default (the first one that is not PREEMPT_RT), unless
+# PACKAGING_KVERS names others ("all": every kernel).  Every kernel still
+# gets its W=1 build above and every other VM test.
+packaging_tests="dkms.sh install.sh"
+packaging_kvers=${PACKAGING_KVERS:-$(for k in $kvers; do
+	case $k in *-rt-*) ;; *) echo "$k"; break ;; esac
+done)}
+
+vm_wanted()	# vm_wanted KVER TEST: is this pair run?
+{
+	case " $packaging_tests " in
+	*" $2 "*)
+		[ "$packaging_kvers" = all ] && return 0
+		case " $packaging_kvers " in *" $1 "*) return 0 ;; esac
+		return 1 ;;
+	esac
+	return 0
+}
 
 vm_secs()	# vm_secs KVER TEST: expected seconds, for the order only
 {
@@ -199,7 +222,7 @@ for k in $kvers_vm; do
 		continue
 	fi
 	for t in $tests; do
-		queue+=("$(vm_secs "$k" "$t") $k $t")
+		vm_wanted "$k" "$t" && queue+=("$(vm_secs "$k" "$t") $k $t")
 	done
 done
 if [ ${#queue[@]} -gt 0 ]; then
@@ -226,6 +249,10 @@ fi
 for k in $kvers_vm; do
 	[ -e "/boot/vmlinuz-$k" ] || continue
 	for t in $tests; do
+		if ! vm_wanted "$k" "$t"; then
+			result skip "$k ${t%.sh}" "packaging, tested on $packaging_kvers"
+			continue
+		fi
 		log=$logdir/vm-$k-${t%.sh}.log
 		rc=$(cat "$logdir/vm-$k-${t%.sh}.rc" 2>/dev/null || echo 125)
 		count_ktap "$k ${t%.sh}" "$log"
