@@ -55,38 +55,11 @@ logdir=$top/build/check-debug${DEBUG_USE_KVER:+-$DEBUG_USE_KVER}
 rm -rf "$logdir"
 mkdir -p "$logdir"
 
-passed=0
-failed=0
-skipped=0
-
-result() {	# result ok|fail|skip name [detail]
-	case $1 in
-	ok)	passed=$((passed + 1)); echo "ok - $2" ;;
-	skip)	skipped=$((skipped + 1)); echo "ok - $2 # SKIP ${3:-}" ;;
-	*)	failed=$((failed + 1)); echo "not ok - $2${3:+ # $3}" ;;
-	esac
-}
+. "$top/scripts/ktap-count.sh"
 
 finish() {
-	echo "# logs in $logdir"
-	[ $skipped -gt 0 ] && echo "# $skipped skipped (see the SKIP lines above)"
-	echo "$passed passed, $failed failed"
-	[ $failed = 0 ]
+	ktap_summary
 	exit
-}
-
-count_ktap() {	# count_ktap prefix log
-	local prefix=$1 log=$2 line name
-	while IFS= read -r line; do
-		case $line in
-		"ok "*"# SKIP"*)
-			name=${line#ok }; result skip "$prefix: ${name%% # SKIP*}" "${line##*# SKIP}" ;;
-		"ok "*)
-			result ok "$prefix: ${line#ok }" ;;
-		"not ok "*)
-			result fail "$prefix: ${line#not ok }" ;;
-		esac
-	done < <(grep -a -E '^(not )?ok ' "$log" | tr -d '\r')
 }
 
 # Kernel reports: a kernel log line (console "[  1.2] ..." or vm-wrap.sh's

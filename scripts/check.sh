@@ -24,33 +24,7 @@ logdir=$top/build/check
 rm -rf "$logdir"
 mkdir -p "$logdir"
 
-passed=0
-failed=0
-skipped=0
-
-result() {	# result ok|fail|skip name [detail]
-	case $1 in
-	ok)	passed=$((passed + 1)); echo "ok - $2" ;;
-	skip)	skipped=$((skipped + 1)); echo "ok - $2 # SKIP ${3:-}" ;;
-	*)	failed=$((failed + 1)); echo "not ok - $2${3:+ # $3}" ;;
-	esac
-}
-
-# Count the ok/not ok lines a stage printed into its log.
-count_ktap() {	# count_ktap prefix log
-	local prefix=$1 log=$2 line name
-	while IFS= read -r line; do
-		line=${line%$'\r'}
-		case $line in
-		"ok "*"# SKIP"*)
-			name=${line#ok }; result skip "$prefix: ${name%% # SKIP*}" "${line##*# SKIP}" ;;
-		"ok "*)
-			result ok "$prefix: ${line#ok }" ;;
-		"not ok "*)
-			result fail "$prefix: ${line#not ok }" ;;
-		esac
-	done < <(grep -a -E '^(not )?ok ' "$log" | tr -d '\r')
-}
+. "$top/scripts/ktap-count.sh"
 
 echo "# nf_conntrack_ftp check: $(date -u +%FT%TZ)"
 
@@ -265,8 +239,5 @@ for k in $kvers_vm; do
 	done
 done
 
-echo "# logs in $logdir"
 # The last line is the interface: "N passed, N failed".
-[ $skipped -gt 0 ] && echo "# $skipped skipped (see the SKIP lines above)"
-echo "$passed passed, $failed failed"
-[ $failed = 0 ]
+ktap_summary
