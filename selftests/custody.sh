@@ -299,16 +299,17 @@ echo "$out" | grep -q ': 1 flow entries have been deleted'
 EOF2
 HOOK_DELETE="source $HOOK_DIR/delete.sh"
 # The control entry's original tuple (the first one conntrack -L
-# prints), the helper taken off it through ctnetlink, and then no entry
-# with a helper left.
+# prints), the helper taken off it (and off any other entry to its port)
+# through ctnetlink, and then no entry with a helper left.
 cat > "$HOOK_DIR/detach.sh" <<'EOF2'
 set -- $(in_ns $FW_NS conntrack -L -p tcp --orig-port-dst $FTP_PORT 2> /dev/null |
 	sed -n 's/^[^=]* src=\([^ ]*\) dst=\([^ ]*\) sport=\([0-9]*\) dport=\([0-9]*\) .*helper=ftp.*/\1 \2 \3 \4/p' |
 	head -n 1)
 echo "control entry: $*"
 [ $# = 4 ] || exit 1
-in_ns $FW_NS "$PYTHON" "$SEG_TOOLS/cthelper.py" detach --src $1 --dst $2 \
-	--sport $3 --dport $4 || exit 1
+out=$(in_ns $FW_NS "$SEG_TOOLS/cthelper" detach --dport $4) || exit 1
+echo "$out"
+echo "$out" | grep -q '^detached [1-9]' || exit 1
 ! in_ns $FW_NS conntrack -L 2> /dev/null | grep helper=
 EOF2
 HOOK_DETACH="source $HOOK_DIR/detach.sh"
