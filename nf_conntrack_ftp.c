@@ -173,11 +173,13 @@ struct nf_ftp_ct {
  */
 #define FTP_HOLD_MAX		256
 /*
- * Copies of a held line's start, with nothing new, we sit out: with the
- * sender's retransmission timer backing off from 200 ms, the fifth comes
- * some six seconds after the first.
+ * Copies of a held line's start, with nothing new, we sit out.  The first
+ * is usually the sender's tail loss probe, after which it may still send
+ * the rest; a second comes from its retransmission timer, after which it
+ * sends nothing new (its congestion window is one segment, the line's
+ * start) until something is acknowledged: waiting longer only stalls.
  */
-#define FTP_HOLD_PROBES		5
+#define FTP_HOLD_PROBES		1
 /* Longest address text the NAT module writes (see nf_nat_ftp.c). */
 #define FTP_ADDR_MAX		64
 
@@ -1105,8 +1107,8 @@ static int ftp_new_data(struct nf_conn *ct, struct nf_ftp_ct *fc,
  * reach the receiver before the whole line does, in one segment
  * (ftp_write_line()): a segment beyond a gap goes on without payload, and
  * so does a copy of held bytes with nothing new (its sender will send
- * them again).  A sender that keeps sending only the same bytes has no
- * room left to send the rest of the line (all of it waits for an
+ * them again).  A sender that sends only the same bytes again has no room
+ * left to send the rest of the line (all of it waits for an
  * acknowledgement only the line can bring): after FTP_HOLD_PROBES such
  * copies, the line goes on as it is.  Returns the verdict, or -1 to go
  * on with the usual path (new bytes continue the line there).

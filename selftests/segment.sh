@@ -574,7 +574,7 @@ nat_case "SNAT: PORT one byte per segment" "$V4LOG" \
 	--server $SRV_IP4 --mode port --split all --data-port $__port
 wide_cwnd $CLI_NS
 # With the default window the client runs out of room before the line is
-# complete and only retransmits its start: after five such copies the
+# complete and only retransmits its start: at the second such copy the
 # helper lets the line go on as it is.  The server must get it whole and
 # unrewritten (it refuses it: another address than the client's), nothing
 # lost, and the control connection goes on (the client gets the refusal).
