@@ -180,8 +180,6 @@ struct nf_ftp_ct {
  * start) until something is acknowledged: waiting longer only stalls.
  */
 #define FTP_HOLD_PROBES		1
-/* Longest address text the NAT module writes (see nf_nat_ftp.c). */
-#define FTP_ADDR_MAX		64
 
 /* Connection locks, hashed by conntrack (see ftp_lock_of()). */
 #define FTP_LOCK_BITS		8
@@ -820,7 +818,7 @@ static int ftp_rewrite(struct ftp_pkt *p, struct nf_conntrack_expect *exp,
 	struct net *net = nf_ct_net(p->ct);
 	unsigned int mtu = ftp_mtu(p->skb);
 	u32 seq = ftp_seq_at(p, sp->start);
-	size_t size = sizeof(struct nf_ftp_rep) + line->len + FTP_ADDR_MAX + 2;
+	size_t size = sizeof(struct nf_ftp_rep) + line->len + NF_FTP_ADDR_TEXT_MAX + 2;
 	unsigned int newlen, from;
 	struct nf_ftp_rep *r;
 	struct nf_ftp_buf *b;
@@ -834,8 +832,8 @@ static int ftp_rewrite(struct ftp_pkt *p, struct nf_conntrack_expect *exp,
 		return 0;
 	r->size = size;
 	n = p->nat->expect(p->ct, p->ctinfo, exp, m, line->text[m->off],
-			   r->text + m->off, FTP_ADDR_MAX);
-	if (n <= 0 || n >= FTP_ADDR_MAX) {
+			   r->text + m->off, NF_FTP_ADDR_TEXT_MAX);
+	if (n <= 0 || n >= NF_FTP_ADDR_TEXT_MAX) {
 		ftp_free(net, r, size);
 		return 0;
 	}

@@ -27,9 +27,6 @@ MODULE_VERSION(NF_FTP_VERSION);
 MODULE_DESCRIPTION("FTP NAT helper (companion of nf_conntrack_ftp)");
 MODULE_ALIAS_NF_NAT_HELPER("ftp");
 
-/* Longest replacement: "|2|" + IPv6 text (45) + "|65535|". */
-#define FTP_NAT_TEXT_MAX	64
-
 static struct nf_conntrack_nat_helper nat_helper_ftp =
 	NF_CT_NAT_HELPER_INIT("ftp");
 
@@ -71,7 +68,7 @@ static int nf_nat_ftp_expect(struct nf_conn *ct, enum ip_conntrack_info ctinfo,
 	enum ip_conntrack_dir dir = CTINFO2DIR(ctinfo);
 	/* The address the peer knows the sender by. */
 	const union nf_inet_addr *addr = &ct->tuplehash[!dir].tuple.dst.u3;
-	char text[FTP_NAT_TEXT_MAX];
+	char text[NF_FTP_ADDR_TEXT_MAX];
 	u16 port;
 	int len;
 

@@ -73,6 +73,12 @@ enum nf_ftp_stat {
  */
 void nf_ftp_stat_inc(struct net *net, enum nf_ftp_stat stat);
 
+/*
+ * Room for the address text the NAT module writes in place of what a
+ * match covered: "|2|" + IPv6 text (45) + "|65535|" fits.
+ */
+#define NF_FTP_ADDR_TEXT_MAX	64
+
 /**
  * struct nf_ftp_nat_ops - what nf_nat_ftp.ko does for the conntrack helper
  * @expect: for a line announcing @m (@delim: its EPRT/229 delimiter),
