@@ -35,6 +35,7 @@
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 #include <net/netfilter/nf_conntrack.h>
+#include <net/netfilter/nf_conntrack_ecache.h>
 #include <net/netfilter/nf_conntrack_expect.h>
 #include <net/netfilter/nf_conntrack_helper.h>
 #include <net/netfilter/nf_conntrack_seqadj.h>
@@ -867,6 +868,14 @@ static int ftp_rewrite(struct ftp_pkt *p, struct nf_conntrack_expect *exp,
 	if (newlen != oldlen) {
 		nf_ct_seqadj_set(p->ct, p->ctinfo, htonl(seq),
 				 (s32)newlen - (s32)oldlen);
+		/*
+		 * nf_ct_seqadj_set() raises no event, so ctnetlink would
+		 * report the adjustment in dumps only: a conntrackd peer
+		 * that syncs by events would commit the connection without
+		 * it after a failover, and every byte after this line
+		 * would arrive shifted.  Say it changed.
+		 */
+		nf_conntrack_event_cache(IPCT_SEQADJ, p->ct);
 		p->mangled = true;
 	}
 	r->seq = seq;
