@@ -240,6 +240,7 @@ static const char * const ftp_stat_names[__NF_FTP_STAT_MAX] = {
 	[NF_FTP_STAT_DEFERRED]		= "nat_lines_deferred_mtu",
 	[NF_FTP_STAT_ALLOC_FAILED]	= "alloc_failed",
 	[NF_FTP_STAT_RECLAIMED]		= "buffers_reclaimed",
+	[NF_FTP_STAT_PICKUPS]		= "streams_picked_up",
 	[NF_FTP_STAT_REFUSED + NF_FTP_R_SYNTAX]	     = "refused_syntax",
 	[NF_FTP_STAT_REFUSED + NF_FTP_R_NUMBER]	     = "refused_bad_number",
 	[NF_FTP_STAT_REFUSED + NF_FTP_R_FAMILY]	     = "refused_family",
@@ -1491,6 +1492,7 @@ static void ftp_pickup(struct nf_conn *ct, struct nf_ftp_ct *fc)
 
 	if (!test_and_clear_bit(0, &fc->bufw))
 		return;
+	nf_ftp_stat_inc(nf_ct_net(ct), NF_FTP_STAT_PICKUPS);
 	for (dir = 0; dir < 2; dir++) {
 		fc->st.held[dir] = 0;
 		fc->st.flags &= ~(FTP_F_SEQ(dir) | FTP_F_HELD(dir) |
@@ -1501,6 +1503,13 @@ static void ftp_pickup(struct nf_conn *ct, struct nf_ftp_ct *fc)
 			ftp_free_rep(nf_ct_net(ct), b, dir);
 		}
 	}
+	/*
+	 * The PASV or EPSV a reply answers may have gone through the other
+	 * firewall, before the failover: let the first 227 and the first
+	 * 229 count as paired (pairing=1 would refuse them).  The policy
+	 * (loose, min_port) still applies to them.
+	 */
+	fc->st.flags |= NF_FTP_F_PASV | NF_FTP_F_EPSV;
 }
 
 /* Detach the buffer if it keeps nothing; the caller frees it. */
