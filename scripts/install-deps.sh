@@ -19,7 +19,7 @@ PKGS="
 	linux-image-rt-amd64 linux-headers-rt-amd64
 	linux-image-6.12-amd64 linux-headers-6.12-amd64
 	qemu-system-x86 busybox-static
-	iproute2 iputils-ping vsftpd curl iptables nftables conntrack python3
+	iproute2 iputils-ping vsftpd curl iptables nftables conntrack conntrackd python3
 	clang libclang-rt-14-dev llvm
 	sparse dkms dh-dkms debhelper dpkg-dev fakeroot
 	libnetfilter-conntrack-dev libmnl-dev pkg-config
