@@ -141,9 +141,11 @@ durations=$top/build/vm/durations	# lines "KVER TEST SECONDS"
 # tree installs, not how a kernel runs it, and spend most of their time in
 # depmod over every module of the kernel: they run on one kernel, Debian
 # 12's default (the first one that is not PREEMPT_RT), unless
-# PACKAGING_KVERS names others ("all": every kernel).  Every kernel still
-# gets its W=1 build above and every other VM test.
-packaging_tests="dkms.sh install.sh"
+# PACKAGING_KVERS names others ("all": every kernel).  So does the
+# narrated demo (make demo): smoke.sh, nat.sh and hardening.sh make its
+# checks on every kernel, but for the display of expectation events.  Every kernel still gets
+# its W=1 build above and every other VM test.
+packaging_tests="dkms.sh install.sh demo.sh"
 packaging_kvers=${PACKAGING_KVERS:-$(for k in $kvers; do
 	case $k in *-rt-*) ;; *) echo "$k"; break ;; esac
 done)}
@@ -173,7 +175,7 @@ vm_secs()	# vm_secs KVER TEST: expected seconds, for the order only
 		custody.sh)	s=330 ;;
 		conntrack.sh)	s=280 ;;
 		nat.sh|hardening.sh)	s=220 ;;
-		differential.sh)	s=150 ;;
+		differential.sh|ha.sh)	s=150 ;;
 		*)		s=120 ;;
 		esac
 	fi
@@ -229,7 +231,7 @@ for k in $kvers_vm; do
 	[ -e "/boot/vmlinuz-$k" ] || continue
 	for t in $tests; do
 		if ! vm_wanted "$k" "$t"; then
-			result skip "$k ${t%.sh}" "packaging, tested on $packaging_kvers"
+			result skip "$k ${t%.sh}" "one kernel: tested on $packaging_kvers"
 			continue
 		fi
 		log=$logdir/vm-$k-${t%.sh}.log
