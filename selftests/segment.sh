@@ -356,6 +356,33 @@ loss_case()
 # there is no gap to see.
 gap_case()
 {
+	local try i
+
+	# Under load the probe can win the race: then fw saw no gap, and the
+	# case showed nothing either way; it is played again (at most 3
+	# times).  Any other failure counts at once.
+	for try in 1 2 3; do
+		gap_case_once "$@" && break
+		[ "$GAP_ERR" = "no sequence gap counted" ] || break
+		diag "try $try: the lost segment came again before the next one: no gap to see"
+		# A fresh data port for the next try.
+		next_port
+		for i in "${!CASE_ARGS[@]}"; do
+			[ "${CASE_ARGS[$i]}" = --data-port ] &&
+				CASE_ARGS[$((i + 1))]=$__port
+		done
+	done
+	if [ -z "$GAP_ERR" ]; then
+		ok "$1"
+	else
+		not_ok "$1" "$GAP_ERR"
+		diag_file "$SEG_CLIENT_LOG" 12
+		stat_diag
+	fi
+}
+
+gap_case_once()
+{
 	local name=$1 ns=$2 dir=$3 string=$4 lost err=
 	local -a sargs=() cargs=("${CASE_ARGS[@]}")
 
@@ -381,13 +408,8 @@ gap_case()
 	[ "$lost" = 1 ] || err="${err:+$err; }$lost segments dropped, want 1"
 	[ "$(stat_delta sequence_gaps)" -ge 1 ] ||
 		err="${err:+$err; }no sequence gap counted"
-	if [ -z "$err" ]; then
-		ok "$name"
-	else
-		not_ok "$name" "$err"
-		diag_file "$SEG_CLIENT_LOG" 12
-		stat_diag
-	fi
+	GAP_ERR=$err
+	[ -z "$err" ]
 }
 
 # A segment of a split PORT ("PORT 19" "2,0,2," "2,78,NN\r\n") lost after
