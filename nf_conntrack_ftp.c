@@ -241,6 +241,7 @@ static const char * const ftp_stat_names[__NF_FTP_STAT_MAX] = {
 	[NF_FTP_STAT_ALLOC_FAILED]	= "alloc_failed",
 	[NF_FTP_STAT_RECLAIMED]		= "buffers_reclaimed",
 	[NF_FTP_STAT_PICKUPS]		= "streams_picked_up",
+	[NF_FTP_STAT_NAT_KEPT]		= "nat_length_kept",
 	[NF_FTP_STAT_REFUSED + NF_FTP_R_SYNTAX]	     = "refused_syntax",
 	[NF_FTP_STAT_REFUSED + NF_FTP_R_NUMBER]	     = "refused_bad_number",
 	[NF_FTP_STAT_REFUSED + NF_FTP_R_FAMILY]	     = "refused_family",

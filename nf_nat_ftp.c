@@ -30,6 +30,14 @@ MODULE_ALIAS_NF_NAT_HELPER("ftp");
 static struct nf_conntrack_nat_helper nat_helper_ftp =
 	NF_CT_NAT_HELPER_INIT("ftp");
 
+static bool keep_length;
+module_param(keep_length, bool, 0644);
+MODULE_PARM_DESC(keep_length,
+		 "Pick the data port on the NAT address so that the rewritten PORT/EPRT/227/229 line keeps its length: no sequence adjustment, nothing for a failover to lose (falls back to the usual choice when no such port is free; default: N)");
+
+/* Ports tried for keep_length before the usual choice. */
+#define FTP_KEEP_ATTEMPTS	32
+
 static int ftp_nat_text(char *buf, unsigned int size, const struct nf_conn *ct,
 			const struct nf_ftp_match *m,
 			const union nf_inet_addr *addr, u16 port, char delim)
@@ -55,10 +63,63 @@ static int ftp_nat_text(char *buf, unsigned int size, const struct nf_conn *ct,
 	}
 }
 
+static unsigned int ftp_digits(unsigned int n)
+{
+	return n >= 10000 ? 5 : n >= 1000 ? 4 : n >= 100 ? 3 : n >= 10 ? 2 : 1;
+}
+
+/*
+ * keep_length: the first free port from @start up (wrapping, 1024 and
+ * above) whose text makes the replacement exactly @want bytes long, @len0
+ * being its length with port 0.  Registers the expectation; returns the
+ * port, or 0 if none was found in FTP_KEEP_ATTEMPTS free-port tries.
+ */
+static u16 ftp_nat_port_keep(struct nf_conntrack_expect *exp,
+			     const struct nf_ftp_match *m, unsigned int len0,
+			     unsigned int want, u16 start)
+{
+	unsigned int attempts = FTP_KEEP_ATTEMPTS;
+	unsigned int i, port, len;
+
+	/* Can any port of 1024 and above give that length at all? */
+	if (m->kind == NF_FTP_K_PORT || m->kind == NF_FTP_K_227) {
+		if (want + 2 < len0 + 2 || want + 2 > len0 + 6)
+			return 0;
+	} else if (want + 1 < len0 + 4 || want + 1 > len0 + 5) {
+		return 0;
+	}
+	if (start < 1024)
+		start = 1024;
+	for (i = 0; i < 65536 - 1024; i++) {
+		port = 1024 + (start - 1024 + i) % (65536 - 1024);
+		if (m->kind == NF_FTP_K_PORT || m->kind == NF_FTP_K_227)
+			len = len0 - 2 + ftp_digits(port >> 8) +
+			      ftp_digits(port & 0xff);
+		else
+			len = len0 - 1 + ftp_digits(port);
+		if (len != want)
+			continue;
+		exp->tuple.dst.u.tcp.port = htons(port);
+		switch (nf_ct_expect_related(exp, 0)) {
+		case 0:
+			return port;
+		case -EBUSY:
+			if (--attempts)
+				continue;
+			fallthrough;
+		default:
+			return 0;
+		}
+	}
+	return 0;
+}
+
 /*
  * The data connection is NATed like its master: expect it on the NAT
  * address, on the announced port or, if that one is taken there, on one
- * nf_nat_exp_find_port() picks at random above it.
+ * nf_nat_exp_find_port() picks at random above it.  With keep_length,
+ * on the first free port from the announced one up whose digits keep the
+ * line as long as it was.
  */
 static int nf_nat_ftp_expect(struct nf_conn *ct, enum ip_conntrack_info ctinfo,
 			     struct nf_conntrack_expect *exp,
@@ -76,7 +137,18 @@ static int nf_nat_ftp_expect(struct nf_conn *ct, enum ip_conntrack_info ctinfo,
 	exp->dir = !dir;
 	exp->expectfn = nf_nat_follow_master;
 
-	port = nf_nat_exp_find_port(exp, ntohs(exp->saved_proto.tcp.port));
+	port = 0;
+	if (READ_ONCE(keep_length)) {
+		len = ftp_nat_text(text, sizeof(text), ct, m, addr, 0, delim);
+		if (len > 0 && len < sizeof(text))
+			port = ftp_nat_port_keep(exp, m, len, m->len,
+						 ntohs(exp->saved_proto.tcp.port));
+		if (port)
+			nf_ftp_stat_inc(nf_ct_net(ct), NF_FTP_STAT_NAT_KEPT);
+	}
+	if (!port)
+		port = nf_nat_exp_find_port(exp,
+					    ntohs(exp->saved_proto.tcp.port));
 	if (!port) {
 		net_warn_ratelimited("%s: no free port on the NAT address near %u\n",
 				     m->kind == NF_FTP_K_PORT ? "PORT" :

@@ -43,6 +43,8 @@
  * @NF_FTP_STAT_PICKUPS: connections injected or updated through
  *	ctnetlink (conntrackd after a failover) whose stream was picked up
  *	mid-way
+ * @NF_FTP_STAT_NAT_KEPT: rewrites whose data port nf_nat_ftp picked to
+ *	keep the line's length (its keep_length parameter)
  * @NF_FTP_STAT_REFUSED: first of __NF_FTP_R_MAX counters, one per
  *	&enum nf_ftp_reason, for lines that named a data address but
  *	opened no expectation (index 0, NF_FTP_R_OK, is unused)
@@ -64,6 +66,7 @@ enum nf_ftp_stat {
 	NF_FTP_STAT_ALLOC_FAILED,
 	NF_FTP_STAT_RECLAIMED,
 	NF_FTP_STAT_PICKUPS,
+	NF_FTP_STAT_NAT_KEPT,
 	NF_FTP_STAT_REFUSED,
 	__NF_FTP_STAT_MAX = NF_FTP_STAT_REFUSED + __NF_FTP_R_MAX,
 };

@@ -12,7 +12,9 @@
 #    and curl really connects to the address in the 227;
 # and each family has a negative control: without nf_nat_ftp, the same
 # transfer fails.  A retransmitted PORT (the first copy dropped after the
-# firewall) must be rewritten again.
+# firewall) must be rewritten again.  With nf_nat_ftp keep_length=1 the
+# rewritten PORT is as long as the client's, and a 227 whose length no
+# port can keep still works.
 
 source "$(dirname "$(readlink -f "$0")")/lib.sh"
 
@@ -99,10 +101,10 @@ without_nat_helper()
 	insmod "$NAT_KO" || diag "cannot reload $NAT_KO"
 }
 
-ktap_plan 17
+ktap_plan 22
 
 if ! helper_available; then
-	for i in $(seq 17); do
+	for i in $(seq 22); do
 		skip "nat $i" "$(helper_unavailable_reason)"
 	done
 	ktap_finished
@@ -136,6 +138,27 @@ if [ "$dropped" = 1 ]; then
 else
 	not_ok "SNAT v4: the first PORT was really lost" "dropped '$dropped'"
 fi
+in_ns $SRV_NS iptables -F INPUT
+
+# nf_nat_ftp keep_length=1: a data port whose digits keep the line as
+# long as the client's (192,0,2,2 -> 198,51,100,1 is 3 longer).
+echo 1 > /sys/module/nf_nat_ftp/parameters/keep_length
+kept=$(counter nat_length_kept)
+check_ftp "SNAT v4 keep_length: PORT rewritten, active transfer works" \
+	port v4 $SRV_IP4
+sent=$(sed -n 's/^> \(PORT .*\)\r\?$/\1/p' "$FTP_CLIENT_LOG" | tr -d '\r' | tail -n 1)
+got=$(sed -n 's/.*FTP command: Client "[^"]*", "\(PORT .*\)"$/\1/p' \
+	"$FTP_STATE_DIR/vsftpd-$FTP_PORT-v4.log" | tail -n 1)
+if [ -n "$sent" ] && [ "${got#PORT 198,51,100,1,}" != "$got" ] &&
+   [ ${#got} -eq ${#sent} ]; then
+	ok "SNAT v4 keep_length: the server got a PORT as long as the client's"
+else
+	not_ok "SNAT v4 keep_length: the server got a PORT as long as the client's" \
+		"sent '$sent', got '$got'"
+fi
+check_eq "SNAT v4 keep_length: nat_length_kept counted it" \
+	"$(counter nat_length_kept)" $((kept + 1))
+echo 0 > /sys/module/nf_nat_ftp/parameters/keep_length
 ftpd_stop
 
 # --- DNAT, IPv4: passive mode -------------------------------------------
@@ -143,6 +166,15 @@ setup_dnat v4 || diag "DNAT v4 setup failed"
 check_ftp "DNAT v4: 227 rewritten, passive transfer works" pasv v4 $FW_CLI_IP4
 check_ftp "DNAT v4: 229 port, data connection follows DNAT" epsv v4 $FW_CLI_IP4
 without_nat_helper "DNAT v4: PASV fails without nf_nat_ftp" pasv v4 $FW_CLI_IP4
+# 198,51,100,2 -> 192,0,2,1 is 3 shorter, more than the port part of a
+# 227 can make up for: keep_length falls back to the usual choice.
+echo 1 > /sys/module/nf_nat_ftp/parameters/keep_length
+kept=$(counter nat_length_kept)
+check_ftp "DNAT v4 keep_length: 227 that cannot keep its length: transfer works" \
+	pasv v4 $FW_CLI_IP4
+check_eq "DNAT v4 keep_length: not counted as kept" \
+	"$(counter nat_length_kept)" "${kept:-no counter}"
+echo 0 > /sys/module/nf_nat_ftp/parameters/keep_length
 ftpd_stop
 
 # --- IPv6 NAT ------------------------------------------------------------
