@@ -40,7 +40,13 @@
 #    the stream up mid-line) as sent, counted; the session goes on and the
 #    next PORT through fw2 works;
 #  6 case 1 without conntrackd: the backup passes nothing (the negative
-#    case the others rely on).
+#    case the others rely on);
+#  7 SNAT, conntrackd on fw1 dies after the control connection was synced
+#    and before a PORT: the backup never learns of the rewrite.  With
+#    nf_nat_ftp keep_length=0 the line grows by 3 bytes and the session
+#    breaks at the failover (the window that raising IPCT_SEQADJ leaves);
+#    with keep_length=1 the rewrite keeps the line's length and the
+#    session goes on.
 # HA_CASES="4 5" runs only those cases (the others are reported as
 # skipped).
 # After each failover the backup's conntrack table (and for case 2 its
@@ -259,6 +265,8 @@ ha_failover()
 			> "$HA_DIR/commit.log" 2>&1 ||
 			ha_diag_cmd "conntrackd -c failed:" cat "$HA_DIR/commit.log"
 	fi
+	# What the commit put in the table, before anything else does.
+	in_ns $FW2_NS conntrack -L > "$HA_DIR/committed" 2>/dev/null
 	ip -n $FW2_NS addr add $VIP_C/25 dev eth-c
 	ip -n $FW2_NS addr add $VIP_S/24 dev eth-s
 	# What a gratuitous ARP does on a real network.
@@ -367,13 +375,21 @@ ha_counter()
 	in_ns "$1" awk -v n="$2" '$1 == n { print $2 }' /proc/net/nf_conntrack_ftp
 }
 
-# ha_ct_has FW PATTERN: conntrack -L in FW has a line matching PATTERN.
-ha_ct_has()
-{
-	in_ns "$1" conntrack -L 2>/dev/null | grep -q -E -- "$2"
-}
-
 CTRL_RE="dport=21 .*helper=ftp"
+# The same, SNATed to the gateway address.
+CTRL_SNAT_RE="dport=21 src=$SRV_IP4 dst=$VIP_S .*helper=ftp"
+
+# check_committed NAME PATTERN: the failover's commit put the control
+# connection into fw2's table (with its helper, and NAT if PATTERN says).
+check_committed()
+{
+	if grep -q -E -- "$2" "$HA_DIR/committed"; then
+		ok "$1: conntrackd committed the control entry to fw2"
+	else
+		not_ok "$1: conntrackd committed the control entry to fw2"
+		ha_diag_cmd "fw2 after the commit:" cat "$HA_DIR/committed"
+	fi
+}
 
 ha_case_pickup()	# 1
 {
@@ -387,12 +403,7 @@ ha_case_pickup()	# 1
 	ha_go failover
 	ha_client_done $name
 	result "$name: PASV and PORT on the same session after failover" $?
-	if ha_ct_has $FW2_NS "$CTRL_RE"; then
-		ok "$name: fw2 has the committed control entry, helper ftp"
-	else
-		not_ok "$name: fw2 has the committed control entry, helper ftp"
-		ha_diag_cmd "conntrack -L in fw2:" in_ns $FW2_NS conntrack -L
-	fi
+	check_committed $name "$CTRL_RE"
 	check_eq "$name: fw2 picked the stream up" \
 		"$(ha_counter $FW2_NS streams_picked_up)" 1
 }
@@ -417,6 +428,7 @@ ha_case_expect()	# 2
 	ha_go failover
 	ha_client_done $name
 	result "$name: 227 through fw1, data connection through fw2" $?
+	check_committed $name "$CTRL_RE"
 	check_eq "$name: no expectation left in fw2" \
 		"$(in_ns $FW2_NS conntrack -L expect 2>/dev/null | grep -c dport)" 0
 }
@@ -452,6 +464,7 @@ ha_case_reply()		# 3
 	ha_go failover
 	ha_client_done $name
 	result "$name: PASV through fw1, 227 and data through fw2" $?
+	check_committed $name "$CTRL_RE"
 	check_eq "$name: fw2 refused no reply" \
 		"$(ha_counter $FW2_NS refused_unpaired)" 0
 	in_ns $FW2_NS iptables -t raw -D PREROUTING -i eth-c -p tcp \
@@ -470,6 +483,7 @@ ha_case_snat()		# 4
 	ha_go failover
 	ha_client_done $name
 	result "$name: length-changing PORT rewrite, then failover, then more" $?
+	check_committed $name "$CTRL_SNAT_RE"
 	# A 227 under SNAT goes through the NAT module too, unchanged.
 	check_eq "$name: fw1 rewrote the first PORT and 227" \
 		"$(ha_counter $FW1_NS nat_rewrites)" 2
@@ -496,6 +510,7 @@ ha_case_split()		# 5
 	ha_go failover
 	ha_client_done $name
 	result "$name: session goes on after a PORT split across the failover" $?
+	check_committed $name "$CTRL_SNAT_RE"
 	# Every byte once, in order: vsftpd got the line whole, rewritten or
 	# as sent, and the commands after it unshifted.
 	cmds=$(sed -n 's/.*FTP command: Client "[^"]*", "\(.*\)"$/\1/p' \
@@ -519,6 +534,62 @@ ha_case_split()		# 5
 	check_eq "$name: fw2 rewrote or counted both PORT lines" "$want" 2
 }
 
+# ha_keep_length 0|1: nf_nat_ftp's keep_length, in every namespace.
+ha_keep_length()
+{
+	echo "$1" > /sys/module/nf_nat_ftp/parameters/keep_length
+}
+
+# Case 7, once with keep_length=0 and once with 1: conntrackd on fw1 dies
+# after the control connection was synced, before the PORT; the backup
+# never hears of what the rewrite did.
+ha_case_window_run()	# KEEP
+{
+	local keep=$1 name=window-keep$1 line sent got
+
+	ha_setup snat 1 || { not_ok "$name: setup"; return 1; }
+	ha_keep_length "$keep"
+	ha_client $name login listen wait:killed port retr-active \
+		wait:failover noop get:pasv noop quit
+	ha_at $name killed && ha_wait_synced ct "dport=21 "
+	ha_ctd $FW1_NS -k > /dev/null 2>&1
+	ha_go killed
+	ha_at $name failover && ha_failover 1
+	ha_go failover
+	ha_client_done $name > "$HA_DIR/$name.diag"
+	HA_RC=$?
+	ha_keep_length 0
+	sent=$(sed -n 's/^line //p' "$HA_DIR/$name.out")
+	got=$(sed -n 's/.*FTP command: Client "[^"]*", "\(PORT .*\)"$/\1/p' \
+		"$FTP_STATE_DIR"/vsftpd-21-v4.log | head -n 1)
+	HA_LEN_SENT=${#sent}
+	HA_LEN_GOT=${#got}
+	diag "$name: client sent '$sent', server got '$got'"
+}
+
+ha_case_window()	# 7
+{
+	ha_case_window_run 0
+	if [ $HA_RC -ne 0 ] && [ "$HA_LEN_GOT" -ne "$HA_LEN_SENT" ]; then
+		ok "window: keep_length=0, adjustment not synced: session breaks (the window)"
+	else
+		not_ok "window: keep_length=0, adjustment not synced: session breaks (the window)" \
+			"client exit $HA_RC"
+		diag_file "$HA_DIR/window-keep0.diag"
+	fi
+	ha_case_window_run 1
+	if [ $HA_RC -eq 0 ]; then
+		ok "window: keep_length=1: the session goes on"
+	else
+		not_ok "window: keep_length=1: the session goes on"
+		diag_file "$HA_DIR/window-keep1.diag" 60
+	fi
+	check_eq "window: keep_length=1: the server got a PORT as long as the client's" \
+		"$HA_LEN_GOT" "$HA_LEN_SENT"
+	check_eq "window: keep_length=1: fw1 counted the PORT" \
+		"$(ha_counter $FW1_NS nat_length_kept)" 1
+}
+
 ha_case_noctd()		# 6
 {
 	local name=noctd rc
@@ -538,14 +609,14 @@ ha_case_noctd()		# 6
 	fi
 }
 
-ktap_plan 16
+ktap_plan 24
 
 if ! helper_available; then
-	for i in $(seq 16); do skip "ha" "$(helper_unavailable_reason)"; done
+	for i in $(seq 24); do skip "ha" "$(helper_unavailable_reason)"; done
 	ktap_finished
 fi
 if ! command -v conntrackd > /dev/null; then
-	for i in $(seq 16); do skip "ha" "no conntrackd (make deps)"; done
+	for i in $(seq 24); do skip "ha" "no conntrackd (make deps)"; done
 	ktap_finished
 fi
 
@@ -553,8 +624,8 @@ dmesg_mark
 load_ours || { diag "cannot load the modules"; exit $KSFT_FAIL; }
 
 # Case number, function, number of results.
-for c in "1 pickup 3" "2 expect 3" "3 reply 2" "4 snat 3" "5 split 3" \
-	 "6 noctd 1"; do
+for c in "1 pickup 3" "2 expect 4" "3 reply 3" "4 snat 4" "5 split 4" \
+	 "6 noctd 1" "7 window 4"; do
 	read -r num fn n <<< "$c"
 	if [ -n "${HA_CASES:-}" ] && [[ " $HA_CASES " != *" $num "* ]]; then
 		for i in $(seq "$n"); do skip "$fn" "not in HA_CASES"; done

@@ -19,7 +19,7 @@ Steps, in order, on one control connection to a real server (vsftpd):
   pasv-read      read the 227 to the PASV sent before, keep its address
   retr           download NAME from the kept passive address
   listen         listen for an active data connection on the control
-                 connection's local address
+                 connection's local address; prints "line PORT ..."
   port           send PORT for the listening socket, expect 200
   port-head      send the PORT line up to and including its fourth comma
                  (one segment: the line is unfinished)
@@ -220,6 +220,7 @@ class Session:
             self.retr_passive()
         elif name == "listen":
             self.listen()
+            print("line " + self.port_line.decode(), flush=True)
         elif name == "port":
             self.command(self.port_line, "200")
         elif name in ("port-head", "port-tail"):
