@@ -13,8 +13,9 @@
 #   SKIP_DEPS=1                  do not check/install packages
 #   VM=0                         skip the VM selftests
 #   VM_JOBS=N                    VMs at a time (default 2)
-#   PACKAGING_KVERS="KVER ..."   kernels for dkms.sh and install.sh
+#   PACKAGING_KVERS="KVER ..."   kernels for dkms.sh, install.sh, demo.sh
 #                                (default: the first that is not -rt; all)
+#   HA_KVERS=all                 ha.sh on the PREEMPT_RT kernel too
 #   VM_TIMEOUT=S                 run-vm.sh -t for each VM test (default: run-vm's)
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -150,8 +151,20 @@ packaging_kvers=${PACKAGING_KVERS:-$(for k in $kvers; do
 	case $k in *-rt-*) ;; *) echo "$k"; break ;; esac
 done)}
 
+# The HA test (two firewalls, conntrackd, one failover after another) is
+# the longest of all under load; the PREEMPT_RT kernel shares its
+# conntrack and ctnetlink code with 6.1, so it runs on the other kernels
+# only, unless HA_KVERS=all.
+ha_tests="ha.sh"
+
 vm_wanted()	# vm_wanted KVER TEST: is this pair run?
 {
+	case " $ha_tests " in
+	*" $2 "*)
+		[ "${HA_KVERS:-}" = all ] && return 0
+		case $1 in *-rt-*) return 1 ;; esac
+		return 0 ;;
+	esac
 	case " $packaging_tests " in
 	*" $2 "*)
 		[ "$packaging_kvers" = all ] && return 0
@@ -231,7 +244,10 @@ for k in $kvers_vm; do
 	[ -e "/boot/vmlinuz-$k" ] || continue
 	for t in $tests; do
 		if ! vm_wanted "$k" "$t"; then
-			result skip "$k ${t%.sh}" "one kernel: tested on $packaging_kvers"
+			case " $ha_tests " in
+			*" $t "*) result skip "$k ${t%.sh}" "not on PREEMPT_RT (HA_KVERS=all)" ;;
+			*) result skip "$k ${t%.sh}" "one kernel: tested on $packaging_kvers" ;;
+			esac
 			continue
 		fi
 		log=$logdir/vm-$k-${t%.sh}.log
