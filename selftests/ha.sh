@@ -103,20 +103,24 @@ ha_link()
 # gateway address on the server side.
 ha_fw_rules()
 {
-	local fw=$1 nat=$2
+	local fw=$1 nat=$2 snat=
 
 	in_ns $fw sysctl -qw net.ipv4.ip_forward=1 || return 1
-	in_ns $fw iptables -t raw -A PREROUTING -i eth-c -p tcp --dport 21 \
-		-j CT --helper ftp || return 1
-	in_ns $fw iptables -P FORWARD DROP
-	in_ns $fw iptables -A FORWARD -m conntrack \
-		--ctstate ESTABLISHED,RELATED -j ACCEPT
-	in_ns $fw iptables -A FORWARD -i eth-c -p tcp --dport 21 --syn \
-		-m conntrack --ctstate NEW -j ACCEPT
-	if [ "$nat" = snat ]; then
-		in_ns $fw iptables -t nat -A POSTROUTING -o eth-s \
-			-j SNAT --to-source $VIP_S || return 1
-	fi
+	[ "$nat" = snat ] && snat="-A POSTROUTING -o eth-s -j SNAT --to-source $VIP_S"
+	# One iptables-restore per firewall: each process costs under TCG.
+	in_ns $fw iptables-restore <<-EOF || return 1
+	*raw
+	-A PREROUTING -i eth-c -p tcp --dport 21 -j CT --helper ftp
+	COMMIT
+	*nat
+	$snat
+	COMMIT
+	*filter
+	:FORWARD DROP [0:0]
+	-A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
+	-A FORWARD -i eth-c -p tcp --dport 21 --syn -m conntrack --ctstate NEW -j ACCEPT
+	COMMIT
+	EOF
 	# The policy must really be there: without it the test proves nothing.
 	in_ns $fw iptables -S FORWARD | grep -q -- '-P FORWARD DROP'
 }
@@ -284,7 +288,7 @@ ha_wait_synced()
 
 	for i in $(seq 100); do
 		if ha_ctd $FW2_NS -e "$1" 2>/dev/null | grep -q -E -- "$2"; then
-			sleep 1
+			sleep 0.5
 			return 0
 		fi
 		sleep 0.1
@@ -314,8 +318,8 @@ ha_at()
 	local i
 
 	for i in $(seq 300); do
-		grep -q "^wait $2\$" "$HA_DIR/$1.out" && return 0
-		grep -q "^fail " "$HA_DIR/$1.out" && break
+		grep -q "^wait $2\$" "$HA_DIR/$1.out" 2> /dev/null && return 0
+		grep -q "^fail " "$HA_DIR/$1.out" 2> /dev/null && break
 		kill -0 $HA_CLIENT_PID 2>/dev/null || break
 		sleep 0.1
 	done
@@ -352,6 +356,7 @@ ha_diag()
 		ha_diag_cmd "conntrackd log of $fw:" cat "$HA_DIR/$fw.log"
 	done
 	ha_diag_cmd "conntrackd -c in fw2:" cat "$HA_DIR/commit.log"
+	ha_diag_cmd "vsftpd's log:" cat "$FTP_STATE_DIR"/vsftpd-21-v4.log
 }
 
 # ha_client_done NAME: the client's status; its output and the state of
@@ -496,8 +501,10 @@ ha_case_split()		# 5
 	local name=split i held cmds want
 
 	ha_setup snat 1 || { not_ok "$name: setup"; return; }
-	ha_client $name login listen wait:sync port-head wait:failover \
-		port-tail noop get:port noop quit
+	# The head comes again with the client's retransmission timer, which
+	# doubles every time: give the line time to get through.
+	HA_TIMEOUT=60 ha_client $name login listen wait:sync port-head \
+		wait:failover port-tail noop get:port noop quit
 	ha_at $name sync && ha_wait_synced ct "dport=21 "
 	ha_go sync
 	ha_at $name failover
@@ -529,9 +536,15 @@ ha_case_split()		# 5
 		not_ok "$name: the line reached the server once, then the rest"
 		diag "commands vsftpd got: $cmds" ;;
 	esac
-	want=$(( $(ha_counter $FW2_NS nat_rewrites) +
-		$(ha_counter $FW2_NS nat_lines_passed_unrewritten) ))
-	check_eq "$name: fw2 rewrote or counted both PORT lines" "$want" 2
+	# Each PORT line was rewritten or counted as let go, by one of the
+	# two: fw1 lets the split line go if the client sent its head a
+	# third time before the failover (a slow one), else fw2 does.
+	want=0
+	for i in $FW1_NS $FW2_NS; do
+		want=$((want + $(ha_counter $i nat_rewrites) +
+			$(ha_counter $i nat_lines_passed_unrewritten)))
+	done
+	check_eq "$name: both PORT lines rewritten or counted as let go" "$want" 2
 }
 
 # ha_keep_length 0|1: nf_nat_ftp's keep_length, in every namespace.
@@ -595,7 +608,7 @@ ha_case_noctd()		# 6
 	local name=noctd rc
 
 	ha_setup none 0 || { not_ok "$name: setup"; return; }
-	HA_TIMEOUT=6 ha_client $name login get:pasv wait:failover get:pasv quit
+	HA_TIMEOUT=4 ha_client $name login get:pasv wait:failover get:pasv quit
 	ha_at $name failover && ha_failover 0
 	ha_go failover
 	wait $HA_CLIENT_PID
@@ -631,7 +644,9 @@ for c in "1 pickup 3" "2 expect 4" "3 reply 3" "4 snat 4" "5 split 4" \
 		for i in $(seq "$n"); do skip "$fn" "not in HA_CASES"; done
 		continue
 	fi
+	start=$SECONDS
 	ha_case_$fn
+	diag "case $num ($fn): $((SECONDS - start)) s"
 done
 check_dmesg "no kernel warnings"
 
