@@ -30,6 +30,7 @@ max_memory_kb	module parameter, read with READ_ONCE
 fault_alloc	module parameter (test only), read with READ_ONCE
 nat_helper_ftp	NAT helper registration (nf_nat_ftp)
 nf_nat_ftp_ops	NAT operations, constant (nf_nat_ftp)
+keep_length	module parameter (nf_nat_ftp), read with READ_ONCE
 '
 
 tmp=$(mktemp)
