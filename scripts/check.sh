@@ -185,10 +185,11 @@ vm_secs()	# vm_secs KVER TEST: expected seconds, for the order only
 		case $2 in
 		dkms.sh|install.sh)	s=650 ;;
 		segment.sh)	s=420 ;;
+		ha.sh)		s=320 ;;
 		custody.sh)	s=330 ;;
 		conntrack.sh)	s=280 ;;
 		nat.sh|hardening.sh)	s=220 ;;
-		differential.sh|ha.sh)	s=150 ;;
+		differential.sh)	s=150 ;;
 		*)		s=120 ;;
 		esac
 	fi
