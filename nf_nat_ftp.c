@@ -81,11 +81,15 @@ static u16 ftp_nat_port_keep(struct nf_conntrack_expect *exp,
 	unsigned int attempts = FTP_KEEP_ATTEMPTS;
 	unsigned int i, port, len;
 
-	/* Can any port of 1024 and above give that length at all? */
+	/*
+	 * Can any port of 1024 and above give that length at all?  Its two
+	 * numbers take 2 to 6 digits in a PORT or 227 (where port 0 takes
+	 * 2), 4 or 5 in an EPRT or 229 (where port 0 takes 1).
+	 */
 	if (m->kind == NF_FTP_K_PORT || m->kind == NF_FTP_K_227) {
-		if (want + 2 < len0 + 2 || want + 2 > len0 + 6)
+		if (want < len0 || want > len0 + 4)
 			return 0;
-	} else if (want + 1 < len0 + 4 || want + 1 > len0 + 5) {
+	} else if (want < len0 + 3 || want > len0 + 4) {
 		return 0;
 	}
 	if (start < 1024)
