@@ -33,6 +33,8 @@
 #	FTP_MAX_TIME		curl --max-time for one transfer (default: 15)
 #	FTP_BLOCKED_MAX_TIME	the same for transfers expected to fail
 #				(default: 8)
+#	FTP_ACTIVE_PORT		the client's data port for PORT (IPv4;
+#				default: curl picks one)
 
 LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_DIR=$(cd "$LIB_DIR/.." && pwd)
@@ -477,7 +479,7 @@ ftp_get()
 	case $mode in
 	pasv)	flags=(--ftp-pasv --disable-epsv --no-ftp-skip-pasv-ip) ;;
 	epsv)	flags=(--ftp-pasv) ;;
-	port)	flags=(--ftp-port "$cli" --disable-eprt) ;;
+	port)	flags=(--ftp-port "$cli${FTP_ACTIVE_PORT:+:$FTP_ACTIVE_PORT}" --disable-eprt) ;;
 	eprt)	flags=(--ftp-port "$cli") ;;
 	*)	echo "ftp_get: bad mode $mode" >&2; return 2 ;;
 	esac

@@ -5,7 +5,7 @@ selftest (selftests/ha.sh): the firewall pair fails over between steps
 while the session goes on.
 
   ftpha.py --connect ADDR [--port 21] --sha HEX [--file NAME]
-           [--sync DIR] [--timeout S] STEP...
+           [--sync DIR] [--timeout S] [--data-port P] STEP...
 
 Steps, in order, on one control connection to a real server (vsftpd):
 
@@ -19,7 +19,8 @@ Steps, in order, on one control connection to a real server (vsftpd):
   pasv-read      read the 227 to the PASV sent before, keep its address
   retr           download NAME from the kept passive address
   listen         listen for an active data connection on the control
-                 connection's local address; prints "line PORT ..."
+                 connection's local address (port P, default any); prints
+                 "line PORT ..."
   port           send PORT for the listening socket, expect 200
   port-head      send the PORT line up to and including its fourth comma
                  (one segment: the line is unfinished)
@@ -147,7 +148,8 @@ class Session:
         local = self.ctl.getsockname()[0]
         family = self.ctl.family
         s = socket.socket(family, socket.SOCK_STREAM)
-        s.bind((local, 0))
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((local, self.args.data_port))
         s.listen(1)
         s.settimeout(self.args.timeout)
         self.listener = s
@@ -263,6 +265,7 @@ def main():
     ap.add_argument("--file", default="testfile.bin")
     ap.add_argument("--sync", default=".")
     ap.add_argument("--timeout", type=float, default=15)
+    ap.add_argument("--data-port", type=int, default=0)
     ap.add_argument("steps", nargs="+")
     args = ap.parse_args()
 
