@@ -182,6 +182,10 @@ else
 	obj=$kdir/obj
 	mods=$kdir/mods
 	echo "# kernel: $PKG $pkgver, config key $key, in $kdir"
+	if ! mkdir -p "$CACHE"; then
+		result fail "debug kernel cache $CACHE" "cannot create it (set DEBUG_CACHE)"
+		finish
+	fi
 
 	(
 		flock 9
