@@ -20,8 +20,8 @@
 # Environment:
 #   DEBUG_CACHE=DIR        the cache (default /var/cache/nf-ftp-debug)
 #   DEBUG_TESTS="a.sh ..." selftests to run (default: the VM selftests
-#                          conntrack nat segment hardening smoke, and
-#                          debug/stress.sh)
+#                          conntrack nat segment custody hardening smoke,
+#                          and debug/stress.sh)
 #   STRESS_SECONDS=N       load phase of stress.sh (default 90)
 #   FTP_MAX_TIME=N, FTP_BLOCKED_MAX_TIME=N
 #                          lib.sh's transfer time limits, longer here
@@ -48,7 +48,7 @@ FRAG=$top/selftests/debug/config
 TRIM=$top/selftests/debug/config.trim
 # How the .config is made; part of the cache key.
 BASE_CONFIGS="arch/x86/configs/x86_64_defconfig kernel/configs/kvm_guest.config"
-TESTS=${DEBUG_TESTS:-"conntrack.sh nat.sh segment.sh hardening.sh smoke.sh debug/stress.sh"}
+TESTS=${DEBUG_TESTS:-"conntrack.sh nat.sh segment.sh custody.sh hardening.sh smoke.sh debug/stress.sh"}
 STRESS_SECONDS=${STRESS_SECONDS:-90}
 
 logdir=$top/build/check-debug${DEBUG_USE_KVER:+-$DEBUG_USE_KVER}
