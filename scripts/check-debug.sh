@@ -26,6 +26,10 @@
 #   FTP_MAX_TIME=N, FTP_BLOCKED_MAX_TIME=N
 #                          lib.sh's transfer time limits, longer here
 #                          (default 60 and 20 s): the debug kernel is slow
+#   DEBUG_BOOT_TIMEOUT=N   seconds a VM may take to reach the test
+#                          (default 600); a VM that has not is stopped
+#                          and started once more (seen: a TCG guest that
+#                          hung early in boot, before any output)
 #   DEBUG_BUILD_ONLY=1     build the kernel and our modules, run nothing
 #   DEBUG_USE_KVER=KVER    no debug kernel: run the same on the installed
 #                          kernel KVER (/boot) with what it can check at
@@ -227,19 +231,52 @@ make --no-print-directory -C selftests/tools > "$logdir/tools.log" 2>&1 ||
 # --- 4. The tests, each in its own VM ---------------------------------------
 # The VM sees the host's file system: our modules are in build/$kver,
 # where lib.sh looks for build/$(uname -r).
+BOOT_TIMEOUT=${DEBUG_BOOT_TIMEOUT:-600}
+
+# vm LOG SCRIPT: one VM running SCRIPT under vm-wrap.sh, its output in
+# LOG; returns run-vm's status, or 200 when the VM did not reach
+# vm-wrap's first line within BOOT_TIMEOUT seconds (it is stopped then).
+vm()
+{
+	local log=$1 script=$2 pid i
+
+	# Its own session, so that the whole VM (run-vm, timeout, qemu) can
+	# be stopped at once.
+	VMTEST_KERNEL=$bzimage VMTEST_MODROOT=$mods \
+	VMTEST_APPEND="log_buf_len=16M $KERNEL_APPEND" \
+		setsid selftests/vm/run-vm.sh -k "$kver" -m 2G -t 3000 \
+		-e STRESS_SECONDS="$STRESS_SECONDS" -e FTP_MAX_TIME="${FTP_MAX_TIME:-60}" \
+		-e FTP_BLOCKED_MAX_TIME="${FTP_BLOCKED_MAX_TIME:-20}" \
+		-- "$top/selftests/debug/vm-wrap.sh" "$script" > "$log" 2>&1 &
+	pid=$!
+	for ((i = 0; i < BOOT_TIMEOUT; i += 5)); do
+		grep -a -q '^# vm-wrap: booted' "$log" && break
+		kill -0 $pid 2> /dev/null || break
+		sleep 5
+	done
+	if ! grep -a -q '^# vm-wrap: booted' "$log" && kill -0 $pid 2> /dev/null; then
+		kill -TERM -- -$pid 2> /dev/null
+		wait $pid
+		return 200
+	fi
+	wait $pid
+}
+
 run_test()	# run_test NAME SCRIPT: one VM
 {
 	local name=$1 script=$2 log=$logdir/vm-$1.log rc t0
 
 	t0=$(date +%s)
-	VMTEST_KERNEL=$bzimage VMTEST_MODROOT=$mods \
-	VMTEST_APPEND="log_buf_len=16M $KERNEL_APPEND" \
-		selftests/vm/run-vm.sh -k "$kver" -m 2G -t 3000 \
-		-e STRESS_SECONDS="$STRESS_SECONDS" -e FTP_MAX_TIME="${FTP_MAX_TIME:-60}" \
-		-e FTP_BLOCKED_MAX_TIME="${FTP_BLOCKED_MAX_TIME:-20}" \
-		-- "$top/selftests/debug/vm-wrap.sh" "$script" > "$log" 2>&1
+	vm "$log" "$script"
 	rc=$?
+	if [ $rc = 200 ]; then
+		echo "# $name: no boot within $BOOT_TIMEOUT s, once more (first log: $log.hung)"
+		mv "$log" "$log.hung"
+		vm "$log" "$script"
+		rc=$?
+	fi
 	echo "# $name: exit $rc, $(( $(date +%s) - t0 )) s"
+	[ $rc = 200 ] && result fail "$name: VM boots" "twice no boot within $BOOT_TIMEOUT s"
 	count_ktap "$name" "$log"
 	if [ "$rc" != 0 ] && [ "$rc" != 4 ] && ! grep -a -q '^not ok ' "$log"; then
 		result fail "$name" "VM exit $rc, see $log"

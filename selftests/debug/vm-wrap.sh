@@ -12,6 +12,10 @@
 # log is printed as "kmsg: ..." lines (the console itself only shows
 # errors).  The exit status is the test's.
 
+# The first line: scripts/check-debug.sh waits for it to know that the
+# VM booted (an early boot hang under TCG is retried).
+echo "# vm-wrap: booted, running $*"
+
 source "$(dirname "$(readlink -f "$0")")/../lib.sh"
 
 KMEMLEAK=/sys/kernel/debug/kmemleak
