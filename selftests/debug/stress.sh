@@ -556,14 +556,19 @@ server_lines()
 }
 
 P='[0-9]{1,3}'
-addr4='('
-for a in $CLI_IP4 $SRV_IP4 $FW_CLI_IP4 $FW_SRV_IP4; do addr4="$addr4${a//./,}|"; done
-addr4="${addr4%|})"
-eprt4='('
-for a in $CLI_IP4 $SRV_IP4 $FW_CLI_IP4 $FW_SRV_IP4; do eprt4="$eprt4${a//./\\.}|"; done
-eprt4="${eprt4%|})"
+# alt SEP ADDR...: the IPv4 addresses as one alternation, dots as SEP.
+alt()
+{
+	local sep=$1 out= a
+
+	shift
+	for a; do out="$out${a//./$sep}|"; done
+	echo "(${out%|})"
+}
+addr4=$(alt , $CLI_IP4 $SRV_IP4 $FW_CLI_IP4 $FW_SRV_IP4)
+eprt4=$(alt '\.' $CLI_IP4 $SRV_IP4 $FW_CLI_IP4 $FW_SRV_IP4)
 addr6="($CLI_IP6|$SRV_IP6|$FW_CLI_IP6|$FW_SRV_IP6)"
-fw_addr="(${FW_CLI_IP4//./,}|${FW_SRV_IP4//./,}|${FW_CLI_IP4//./\\.}|${FW_SRV_IP4//./\\.}|$FW_CLI_IP6|$FW_SRV_IP6)"
+fw_addr="($(alt , $FW_CLI_IP4 $FW_SRV_IP4)|$(alt '\.' $FW_CLI_IP4 $FW_SRV_IP4)|$FW_CLI_IP6|$FW_SRV_IP6)"
 line_re="^((USER|PASS|PWD|CWD|TYPE|SIZE|MDTM|REST|RETR|SYST|FEAT|OPTS|NOOP|QUIT|EPSV|PASV)( [ -~]+)?"
 line_re+="|PORT $addr4,$P,$P|EPRT \|1\|$eprt4\|[0-9]{1,5}\||EPRT \|2\|$addr6\|[0-9]{1,5}\|)\$"
 server_lines > "$W/server-lines"
